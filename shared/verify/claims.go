@@ -1,0 +1,171 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/portcullis/portcullis/shared/claims"
+	"github.com/portcullis/portcullis/shared/roles"
+)
+
+// claimPath locates a claim: a top-level member name, optionally followed by
+// member names inside nested objects (from a JSON pointer).
+type claimPath struct {
+	name string
+	rest []string
+}
+
+func (p claimPath) is(name string) bool { return p.name == name && len(p.rest) == 0 }
+
+// parseClaimPath reads a claim setting. A leading "/" makes it a JSON
+// pointer (RFC 6901, object members only); anything else, including a URL,
+// is one top-level claim name taken whole.
+func parseClaimPath(s string) (claimPath, error) {
+	if s == "" {
+		return claimPath{}, errors.New("empty claim name")
+	}
+	if !strings.HasPrefix(s, "/") {
+		return claimPath{name: s}, nil
+	}
+	toks := strings.Split(s[1:], "/")
+	for i, t := range toks {
+		if t == "" {
+			return claimPath{}, fmt.Errorf("JSON pointer %q has an empty segment", s)
+		}
+		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return claimPath{name: toks[0], rest: toks[1:]}, nil
+}
+
+// lookup walks the path through typed json.RawMessage maps; a missing member
+// or a non-object on the way yields nil (the claim is absent).
+func (p claimPath) lookup(members map[string]json.RawMessage) (json.RawMessage, error) {
+	raw := members[p.name]
+	for _, tok := range p.rest {
+		if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+			return nil, nil
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, fmt.Errorf("claim path segment %q: not an object", tok)
+		}
+		raw = obj[tok]
+	}
+	return raw, nil
+}
+
+// scope accepts the RFC 9068 space-separated string and, for third-party
+// issuers, an array of strings (joined with spaces).
+type scope string
+
+func (s *scope) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '[' {
+		var list []string
+		if err := json.Unmarshal(b, &list); err != nil {
+			return fmt.Errorf("scope claim: %w", err)
+		}
+		*s = scope(strings.Join(list, " "))
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return fmt.Errorf("scope claim: %w", err)
+	}
+	*s = scope(str)
+	return nil
+}
+
+// registered is the typed part of the payload every issuer shares.
+type registered struct {
+	jwt.RegisteredClaims
+	ClientID string          `json:"client_id"`
+	AZP      string          `json:"azp"` // auth0/OIDC style client id
+	Scope    scope           `json:"scope"`
+	Roles    json.RawMessage `json:"roles"`
+}
+
+// tokenClaims is the jwt.Claims the parser fills. Its UnmarshalJSON decodes
+// the registered claims into typed fields and, only when the configuration
+// names other claims, the top-level members into json.RawMessage so the
+// configured subject and roles can be found without any map[string]any.
+type tokenClaims struct {
+	registered
+	v        *Verifier
+	subject  string
+	rolesRaw json.RawMessage
+}
+
+func (c *tokenClaims) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &c.registered); err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	c.subject = c.Subject
+	c.rolesRaw = c.Roles
+	if !c.v.needsMembers {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	if !c.v.subject.is("sub") {
+		raw, err := c.v.subject.lookup(members)
+		if err != nil {
+			return fmt.Errorf("subject claim: %w", err)
+		}
+		c.subject = ""
+		if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+			if err := json.Unmarshal(raw, &c.subject); err != nil {
+				return errors.New("subject claim: not a string")
+			}
+		}
+	}
+	if !c.v.roles.is("roles") {
+		raw, err := c.v.roles.lookup(members)
+		if err != nil {
+			return fmt.Errorf("roles claim: %w", err)
+		}
+		c.rolesRaw = raw
+	}
+	return nil
+}
+
+// decodeGrants decodes the roles claim in the configured format. An absent
+// or null claim is no grants; anything malformed refuses the token rather
+// than silently dropping a grant.
+func decodeGrants(raw json.RawMessage, format claims.Format) ([]roles.Grant, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	if format == claims.FormatCompact {
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, errors.New("roles claim: want an array of strings")
+		}
+		out := make([]roles.Grant, 0, len(list))
+		for i, s := range list {
+			g, err := roles.ParseCompact(s)
+			if err != nil {
+				return nil, fmt.Errorf("roles claim element %d: malformed role string", i)
+			}
+			out = append(out, g)
+		}
+		return out, nil
+	}
+	var list []roles.Grant
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, errors.New("roles claim: want an array of {role, account, application} objects")
+	}
+	for i, g := range list {
+		if err := g.Validate(g.Scope()); err != nil {
+			return nil, fmt.Errorf("roles claim element %d: malformed grant", i)
+		}
+	}
+	return list, nil
+}
