@@ -4,6 +4,8 @@ go 1.26.0
 
 require github.com/portcullis/portcullis/shared v0.0.0
 
+require github.com/caarlos0/env/v11 v11.4.2 // indirect
+
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -28,6 +30,7 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/mfridman/interpolate v0.0.2 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/portcullis/portcullis/migrations v0.0.0
 	github.com/pressly/goose/v3 v3.30.0 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
@@ -55,3 +58,5 @@ require (
 )
 
 replace github.com/portcullis/portcullis/shared => ../shared
+
+replace github.com/portcullis/portcullis/migrations => ../migrations

@@ -1,0 +1,149 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/portcullis/portcullis/authserver/internal/storage"
+	sqlstore "github.com/portcullis/portcullis/authserver/internal/storage/sql"
+	"github.com/portcullis/portcullis/authserver/internal/storage/storagetest"
+)
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// newSQLite opens and migrates a fresh SQLite database in a temp dir.
+func newSQLite(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "test.db"), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newPostgres opens and migrates a fresh schema pc_test_<random> on the
+// server named by PORTCULLIS_TEST_POSTGRES_DSN, dropped at cleanup; it skips
+// the test when the variable is not set.
+func newPostgres(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	dsn := os.Getenv("PORTCULLIS_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("PORTCULLIS_TEST_POSTGRES_DSN not set")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "pc_test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := sqlstore.Open(t.Context(), u.String(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformanceSQLite(t *testing.T) {
+	storagetest.RunTests(t, func(t *testing.T) storage.Store { return newSQLite(t) })
+}
+
+func TestConformancePostgres(t *testing.T) {
+	newPostgres(t) // skips early when no server is configured
+	storagetest.RunTests(t, func(t *testing.T) storage.Store { return newPostgres(t) })
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *sqlstore.Store{"sqlite": newSQLite, "postgres": newPostgres} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t) // migrated once
+			before := schemaDump(t, s)
+			v1, latest, err := s.SchemaVersion(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v1 != latest || v1 < 2 {
+				t.Fatalf("version after first migrate = %d, latest %d", v1, latest)
+			}
+			v2, err := s.Migrate(t.Context())
+			if err != nil {
+				t.Fatalf("second migrate: %v", err)
+			}
+			if v2 != v1 {
+				t.Fatalf("second migrate moved version %d -> %d", v1, v2)
+			}
+			if after := schemaDump(t, s); after != before {
+				t.Fatalf("second migrate changed the schema:\nbefore %s\nafter  %s", before, after)
+			}
+			rs, err := s.ListRoles(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 5 {
+				t.Fatalf("built-in roles seeded %d times over: %d roles", 1, len(rs))
+			}
+		})
+	}
+}
+
+// schemaDump summarises the schema and the migration bookkeeping so two
+// snapshots can be compared.
+func schemaDump(t *testing.T, s *sqlstore.Store) string {
+	t.Helper()
+	var q string
+	if s.Dialect() == "sqlite" {
+		q = `SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master ORDER BY name)) ||
+			'|' || (SELECT COUNT(*) FROM goose_db_version) || '|' || (SELECT COUNT(*) FROM roles)`
+	} else {
+		q = `SELECT (SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()) ||
+			'|' || (SELECT COUNT(*) FROM goose_db_version) || '|' || (SELECT COUNT(*) FROM roles)`
+	}
+	var out string
+	if err := s.DB().QueryRowContext(t.Context(), q).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(out)
+}
+
+func TestOpenRejectsUnknownDSN(t *testing.T) {
+	if _, err := sqlstore.Open(t.Context(), "mysql://x", nil); err == nil {
+		t.Fatal("Open accepted a mysql DSN")
+	}
+}

@@ -1,0 +1,317 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/portcullis/portcullis/authserver/internal/storage"
+	"github.com/portcullis/portcullis/migrations"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is storage.Store on SQLite or PostgreSQL. The value returned by Open
+// runs each call on the pool; the one InTx hands to its callback runs every
+// call in that transaction.
+type Store struct {
+	db     *sql.DB
+	q      querier
+	tx     *sql.Tx // non-nil inside InTx
+	d      dialect
+	logger *slog.Logger
+	// Now is the clock used for timestamps the store fills in itself.
+	Now func() time.Time
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open connects to dsn, which is "sqlite:PATH" (PATH may be ":memory:" or a
+// "file:" URI with its own query) or a "postgres://" / "postgresql://" URL.
+// A PostgreSQL URL without sslmode gets sslmode=verify-full. Open checks the
+// connection but does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		d = sqliteDialect
+		db, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d = postgresDialect
+		db, err = openPostgres(dsn)
+	default:
+		return nil, fmt.Errorf("open database: unsupported DSN (want sqlite:PATH or postgres://...)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s database: %w", d.name, err)
+	}
+	return &Store{db: db, q: db, d: d, logger: logger, Now: time.Now}, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite database: empty path")
+	}
+	// Connection settings go in the DSN so they apply to every connection the
+	// pool ever opens: foreign keys (off by default in SQLite), WAL so readers
+	// in other processes (the CLI) do not block the server, a busy timeout
+	// instead of immediate SQLITE_BUSY, and BEGIN IMMEDIATE so a transaction
+	// takes the write lock up front rather than failing on upgrade.
+	base, query, _ := strings.Cut(path, "?")
+	if !strings.HasPrefix(base, "file:") {
+		base = "file:" + base
+	}
+	params := []string{
+		"_pragma=foreign_keys(1)",
+		"_pragma=busy_timeout(5000)",
+		"_pragma=synchronous(NORMAL)",
+		"_txlock=immediate",
+	}
+	if !strings.Contains(base, ":memory:") && !strings.Contains(query, "mode=memory") {
+		params = append(params, "_pragma=journal_mode(WAL)")
+	}
+	if query != "" {
+		params = append([]string{query}, params...)
+	}
+	db, err := sql.Open("sqlite", base+"?"+strings.Join(params, "&"))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	// One connection: SQLite has one writer anyway, and a single connection
+	// makes concurrent writers in this process queue instead of racing for
+	// the file lock (and keeps a :memory: database a single database).
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+func openPostgres(dsn string) (*sql.DB, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database: parse URL: %w", err)
+	}
+	q := u.Query()
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "verify-full")
+		u.RawQuery = q.Encode()
+	}
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open postgres database: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// Dialect reports "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB exposes the pool for tests and health checks.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Migrate applies every pending migration, each in its own transaction, and
+// returns the schema version. On PostgreSQL a session advisory lock keeps
+// replicas that start together from migrating at the same time.
+func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate %s database: %w", s.d.name, err)
+	}
+	for _, r := range results {
+		s.logger.InfoContext(ctx, "migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate %s database: read version: %w", s.d.name, err)
+	}
+	return v, nil
+}
+
+// SchemaVersion returns the applied schema version and the newest version
+// this binary knows.
+func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, latest, nil
+}
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	var (
+		fsys fs.FS
+		err  error
+		opts = []goose.ProviderOption{
+			goose.WithDisableGlobalRegistry(true),
+			goose.WithSlog(s.logger),
+		}
+	)
+	switch s.d.name {
+	case "postgres":
+		fsys, err = fs.Sub(migrations.Postgres, "postgres")
+		if err == nil {
+			var l lock.SessionLocker
+			l, err = lock.NewPostgresSessionLocker()
+			opts = append(opts, goose.WithSessionLocker(l))
+		}
+	default:
+		fsys, err = fs.Sub(migrations.SQLite, "sqlite")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	p, err := goose.NewProvider(s.d.goose, s.db, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// Close closes the pool. Calling it on a transaction-bound Store is a no-op.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s database: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// InTx runs fn with a Store bound to one transaction: it commits when fn
+// returns nil and rolls back otherwise. A nested call reuses the outer
+// transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	bound := &Store{db: s.db, q: tx, tx: tx, d: s.d, logger: s.logger, Now: s.Now}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+				s.logger.ErrorContext(ctx, "rollback failed", "error", rbErr)
+			}
+			return
+		}
+		if cErr := tx.Commit(); cErr != nil {
+			err = mapError(cErr, "commit transaction")
+		}
+	}()
+	return fn(bound)
+}
+
+// exec, query and queryRow rebind the placeholders for the dialect.
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.q.ExecContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.q.QueryContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *Store) t(t time.Time) any { return s.d.timeArg(t) }
+
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// idEncoding is lower-case base32 without padding: URL- and shell-safe.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns prefix + 120 random bits, e.g. "u_" + 24 characters.
+func NewID(prefix string) string {
+	var b [15]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return prefix + idEncoding.EncodeToString(b[:])
+}
+
+// affected returns ErrNotFound when a single-row write changed nothing.
+func affected(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
+	}
+	return nil
+}
+
+func rowsAffected(res sql.Result, what string) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return int(n), nil
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
+	}
+	return mapError(err, what)
+}

@@ -1,0 +1,3 @@
+module github.com/portcullis/portcullis/migrations
+
+go 1.26
