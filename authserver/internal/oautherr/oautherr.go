@@ -20,7 +20,7 @@ type Error struct {
 // Sentinels, one per code. Use the builders to add detail; they copy.
 var (
 	ErrInvalidRequest       = &Error{Code: "invalid_request", Status: http.StatusBadRequest, Description: "The request is malformed"}
-	ErrInvalidClient        = &Error{Code: "invalid_client", Status: http.StatusUnauthorized, Description: "Client authentication failed"}
+	ErrInvalidClient        = &Error{Code: "invalid_client", Status: http.StatusUnauthorized, Description: "Client authentication failed", Header: http.Header{"Www-Authenticate": {`Basic realm="portcullis"`}}}
 	ErrInvalidGrant         = &Error{Code: "invalid_grant", Status: http.StatusBadRequest, Description: "The grant or refresh token is invalid, expired or revoked"}
 	ErrUnauthorizedClient   = &Error{Code: "unauthorized_client", Status: http.StatusBadRequest, Description: "The client may not use this grant type"}
 	ErrUnsupportedGrantType = &Error{Code: "unsupported_grant_type", Status: http.StatusBadRequest, Description: "The grant type is not supported"}

@@ -1,0 +1,19 @@
+package server_test
+
+import (
+	"net/url"
+
+	"github.com/portcullis/portcullis/authserver/internal/oauth"
+)
+
+func limits(perUser, perIP int) oauth.LoginLimits {
+	return oauth.LoginLimits{PerUsername: perUser, PerIP: perIP}
+}
+
+func cloneForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
