@@ -4,6 +4,7 @@ import (
 	"net/url"
 
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
+	"github.com/portcullis/portcullis/authserver/internal/storage"
 )
 
 func limits(perUser, perIP int) oauth.LoginLimits {
@@ -17,3 +18,5 @@ func cloneForm(v url.Values) url.Values {
 	}
 	return out
 }
+
+func storageAll() storage.Page { return storage.Page{Limit: 100} }
