@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -98,6 +100,13 @@ func openSQLite(path string) (*sql.DB, error) {
 	}
 	if !strings.Contains(base, ":memory:") && !strings.Contains(query, "mode=memory") {
 		params = append(params, "_pragma=journal_mode(WAL)")
+		// A fresh checkout has no var/ yet; SQLite creates the file, not
+		// its directory.
+		if dir := filepath.Dir(strings.TrimPrefix(base, "file:")); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("open sqlite database: create directory: %w", err)
+			}
+		}
 	}
 	if query != "" {
 		params = append([]string{query}, params...)
