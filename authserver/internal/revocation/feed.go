@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -56,9 +57,15 @@ func (h *FeedHandler) serve(c echo.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	id, secret, ok := c.Request().BasicAuth()
-	if !ok || id == "" {
+	user, pass, ok := c.Request().BasicAuth()
+	if !ok || user == "" {
 		return h.fail(c, oautherr.ErrInvalidClient.WithDescription("HTTP Basic client authentication is required"))
+	}
+	// RFC 6749 2.3.1: both parts are form-urlencoded inside Basic.
+	id, err1 := url.QueryUnescape(user)
+	secret, err2 := url.QueryUnescape(pass)
+	if err1 != nil || err2 != nil {
+		return h.fail(c, oautherr.ErrInvalidClient.WithDescription("malformed HTTP Basic client credentials"))
 	}
 	client, err := h.Clients.AuthenticateClient(ctx, id, secret)
 	switch {

@@ -34,6 +34,7 @@ func (s staticClients) AuthenticateClient(_ context.Context, id, secret string) 
 
 var feedClients = staticClients{
 	"gateway": {"s3cret", storage.Client{ID: "gateway", Scopes: []string{"revocations"}}},
+	"gw:2":    {"p&ss word", storage.Client{ID: "gw:2", Scopes: []string{"revocations"}}},
 	"webapp":  {"other", storage.Client{ID: "webapp", Scopes: []string{"openid"}}},
 }
 
@@ -77,12 +78,19 @@ func TestFeedRefusesCallersWithoutTheScope(t *testing.T) {
 		{"wrong secret", "gateway", "nope", "", http.StatusUnauthorized, "invalid_client"},
 		{"unknown client", "ghost", "s3cret", "", http.StatusUnauthorized, "invalid_client"},
 		{"client without the revocations scope", "webapp", "other", "", http.StatusBadRequest, "unauthorized_client"},
+		{"form-encoded credentials are decoded", "gw%3A2", "p%26ss+word", "", http.StatusOK, ""},
 		{"malformed cursor", "gateway", "s3cret", "?since=abc", http.StatusBadRequest, "invalid_request"},
 		{"negative cursor", "gateway", "s3cret", "?since=-1", http.StatusBadRequest, "invalid_request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := getFeed(t, url+tc.query, tc.user, tc.pass)
+			if tc.status == http.StatusOK {
+				if resp.StatusCode != http.StatusOK || string(body["events"]) != "[]" {
+					t.Fatalf("got %d %v", resp.StatusCode, body)
+				}
+				return
+			}
 			if resp.StatusCode != tc.status || string(body["error"]) != fmt.Sprintf("%q", tc.code) {
 				t.Fatalf("got %d %s, want %d %s", resp.StatusCode, body["error"], tc.status, tc.code)
 			}
