@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"time"
@@ -31,7 +30,7 @@ type route struct {
 	account, accountWild         string
 	application, applicationWild string
 	upgradeable                  bool
-	proxy                        *httputil.ReverseProxy
+	proxy                        http.Handler
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
