@@ -54,7 +54,7 @@ func newServeCmd(a *app) *cobra.Command {
 				return refused(err)
 			}
 			defer closeDeps()
-			ln, err := net.Listen("tcp", cfg.Listen)
+			ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
 			if err != nil {
 				return refused(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 			}

@@ -83,7 +83,7 @@ func TestServeAnswersAndShutsDownOnSignal(t *testing.T) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == http.StatusOK {
 				break
 			}
 		}
@@ -103,7 +103,7 @@ func TestServeAnswersAndShutsDownOnSignal(t *testing.T) {
 	var tok map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&tok)
 	_ = resp.Body.Close()
-	if resp.StatusCode != 200 || tok["access_token"] == nil {
+	if resp.StatusCode != http.StatusOK || tok["access_token"] == nil {
 		t.Fatalf("token: %d %v", resp.StatusCode, tok)
 	}
 

@@ -108,14 +108,14 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := readJSON(t, resp); resp.StatusCode != 404 || b["error"] != "not_found" {
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusNotFound || b["error"] != "not_found" {
 		t.Fatalf("404: %d %v", resp.StatusCode, b)
 	}
 	resp, err = s.HTTP.Client().Get(s.URL + "/oauth2/token")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := readJSON(t, resp); resp.StatusCode != 405 || b["error"] != "invalid_request" {
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusMethodNotAllowed || b["error"] != "invalid_request" {
 		t.Fatalf("405: %d %v", resp.StatusCode, b)
 	}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestRevokeAndIntrospect(t *testing.T) {
 	introspect := func(token, cid, csecret string) map[string]any {
 		t.Helper()
 		resp := s.PostForm(t, "/oauth2/introspect", url.Values{"token": {token}}, cid, csecret)
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("introspect: %d %v", resp.StatusCode, readJSON(t, resp))
 		}
 		return readJSON(t, resp)
@@ -36,7 +37,7 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		}
 		resp := s.PostForm(t, "/oauth2/revoke", form, cid, csecret)
 		_ = resp.Body.Close()
-		if resp.StatusCode != 200 {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("revoke: %d", resp.StatusCode)
 		}
 	}
@@ -95,15 +96,15 @@ func TestRevokeAndIntrospect(t *testing.T) {
 
 	// Introspection needs an authenticated confidential client.
 	resp := s.PostForm(t, "/oauth2/introspect", url.Values{"token": {fresh.AccessToken}, "client_id": {public}}, "", "")
-	if b := readJSON(t, resp); resp.StatusCode != 401 || b["error"] != "invalid_client" {
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusUnauthorized || b["error"] != "invalid_client" {
 		t.Fatalf("public introspection: %d %v", resp.StatusCode, b)
 	}
 	resp = s.PostForm(t, "/oauth2/introspect", url.Values{"token": {fresh.AccessToken}}, id, "wrong")
-	if b := readJSON(t, resp); resp.StatusCode != 401 || b["error"] != "invalid_client" {
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusUnauthorized || b["error"] != "invalid_client" {
 		t.Fatalf("bad secret introspection: %d %v", resp.StatusCode, b)
 	}
 	resp = s.PostForm(t, "/oauth2/revoke", url.Values{}, id, secret)
-	if b := readJSON(t, resp); resp.StatusCode != 400 || b["error"] != "invalid_request" {
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusBadRequest || b["error"] != "invalid_request" {
 		t.Fatalf("revoke without token: %d %v", resp.StatusCode, b)
 	}
 }
