@@ -120,7 +120,9 @@ func TestAccessModes(t *testing.T) {
 
 func TestRoleScopes(t *testing.T) {
 	e := newEnv(t, nil)
-	g := func(role, account, app string) roles.Grant { return roles.Grant{Role: role, Account: account, Application: app} }
+	g := func(role, account, app string) roles.Grant {
+		return roles.Grant{Role: role, Account: account, Application: app}
+	}
 	cases := []struct {
 		name  string
 		grant roles.Grant

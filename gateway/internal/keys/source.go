@@ -131,24 +131,25 @@ func (s *Source) Has(kid string) bool {
 // Key implements verify.Keys.
 func (s *Source) Key(ctx context.Context, kid string) (verify.Key, error) {
 	snap := s.snap.Load()
-	if k, final, err := s.lookup(snap, kid); final {
+	if k, found, err := s.lookup(snap, kid); found {
 		return k, err
 	}
-	// Unknown kid: the issuer may have rotated. Refetch, rate-limited so a
-	// flood of made-up kids cannot become a flood of fetches.
+	// Unknown kid (the issuer may have rotated) or no usable set (it may be
+	// back after an outage): refetch, rate-limited so a flood of made-up
+	// kids cannot become a flood of fetches.
 	s.refetch(ctx, snap)
 	k, _, err := s.lookup(s.snap.Load(), kid)
 	return k, err
 }
 
-// lookup returns final=false when the kid is unknown in a usable set (a
-// refetch may help).
+// lookup reports found=true only for a usable key; otherwise the error
+// says why (a refetch may help either way).
 func (s *Source) lookup(snap *snapshot, kid string) (verify.Key, bool, error) {
 	if snap == nil {
-		return verify.Key{}, true, &verify.Error{Reason: verify.ReasonKeysUnavailable, Err: errors.New("keys not loaded yet")}
+		return verify.Key{}, false, &verify.Error{Reason: verify.ReasonKeysUnavailable, Err: errors.New("keys not loaded yet")}
 	}
 	if s.opts.Now().Sub(snap.fetchedAt) > s.opts.StaleMax {
-		return verify.Key{}, true, &verify.Error{Reason: verify.ReasonKeysUnavailable, Err: errors.New("key set is older than stale_keys_max")}
+		return verify.Key{}, false, &verify.Error{Reason: verify.ReasonKeysUnavailable, Err: errors.New("key set is older than stale_keys_max")}
 	}
 	if k, ok := snap.keys[kid]; ok {
 		return k, true, nil
