@@ -30,7 +30,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *storage.SigningKey) err
 		k.CreatedAt = s.now()
 	}
 	_, err := s.exec(ctx, `INSERT INTO signing_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Algorithm, k.PrivateKey, k.PublicJWK, s.t(k.CreatedAt), s.t(k.ActivatesAt),
+		k.ID, k.Algorithm, nonNil(k.PrivateKey), nonNil(k.PublicJWK), s.t(k.CreatedAt), s.t(k.ActivatesAt),
 		s.d.optTime(k.RetiredAt), s.d.optTime(k.ExpiresAt))
 	return mapError(err, what)
 }
@@ -71,7 +71,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		k.ID = id
 		res, err := tx.exec(ctx, `UPDATE signing_keys SET algorithm = ?, private_key = ?, public_jwk = ?,
 			activates_at = ?, retired_at = ?, expires_at = ? WHERE id = ?`,
-			k.Algorithm, k.PrivateKey, k.PublicJWK, tx.t(k.ActivatesAt), tx.d.optTime(k.RetiredAt), tx.d.optTime(k.ExpiresAt), id)
+			k.Algorithm, nonNil(k.PrivateKey), nonNil(k.PublicJWK), tx.t(k.ActivatesAt), tx.d.optTime(k.RetiredAt), tx.d.optTime(k.ExpiresAt), id)
 		if err != nil {
 			return mapError(err, what)
 		}
@@ -89,4 +89,12 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 		return mapError(err, what)
 	}
 	return affected(res, what)
+}
+
+// nonNil keeps an empty key blob from becoming SQL NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
