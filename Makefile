@@ -4,7 +4,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-MODULES      := ./shared/... ./authserver/... ./gateway/...
+MODULES      := ./shared/... ./authserver/... ./gateway/... ./deploy/bench/...
 BIN          := $(CURDIR)/bin
 GOLANGCI     := $(BIN)/golangci-lint
 GOLANGCI_VERSION := v2.15.0
@@ -64,11 +64,11 @@ $(GOLANGCI):
 
 .PHONY: bench
 bench: build ## Full benchmark (under 10 minutes); writes docs/bench/.
-	go run ./gateway/cmd/portcullis-bench -mode full
+	go run ./deploy/bench/cmd/portcullis-bench -mode full
 
 .PHONY: bench-quick
 bench-quick: build ## Short benchmark run (under 2 minutes).
-	go run ./gateway/cmd/portcullis-bench -mode quick
+	go run ./deploy/bench/cmd/portcullis-bench -mode quick
 
 .PHONY: clean
 clean: ## Remove build output and local run state.

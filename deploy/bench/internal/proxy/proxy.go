@@ -9,19 +9,19 @@ import (
 	"time"
 )
 
-// NewTransport returns a transport tuned as the gateway tunes its own. The
-// figure that matters is MaxIdleConnsPerHost: Go's default keeps 2 idle
-// connections per host, so under 64 concurrent requests most requests would
-// open a fresh upstream connection (and leave a TIME_WAIT socket behind).
+// NewTransport returns a transport tuned exactly as the gateway tunes its own
+// with its default configuration (gateway/internal/proxy.NewTransport and the
+// upstream.* defaults of gateway/internal/config). The figure that matters is
+// MaxIdleConnsPerHost: Go's default keeps 2 idle connections per host, so
+// under 64 concurrent requests most requests would open a fresh upstream
+// connection (and leave a TIME_WAIT socket behind).
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 1024
-	t.MaxConnsPerHost = 0
-	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
-	t.ExpectContinueTimeout = time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.MaxIdleConnsPerHost = 512
+	t.MaxIdleConns = 0 // no global cap, as in the gateway
 	t.ForceAttemptHTTP2 = false
 	return t
 }
