@@ -137,6 +137,7 @@ var methodRE = regexp.MustCompile(`^[A-Z]+$`)
 func (f *File) validateResources(add func(string, ...any), own map[string]string) {
 	names := map[string]bool{}
 	mux := http.NewServeMux()
+	owners := map[string]string{} // pattern -> resource name
 	needsIssuer := false
 	for i, r := range f.Resources {
 		where := fmt.Sprintf("resources[%d]", i)
@@ -200,9 +201,10 @@ func (f *File) validateResources(add func(string, ...any), own map[string]string
 			add("%s: path %q is the gateway's own %s endpoint", where, r.Path, name)
 		}
 		for _, pat := range r.Patterns() {
-			if err := register(mux, pat); err != nil {
+			if err := register(mux, pat, owners); err != nil {
 				add("%s: %v", where, err)
 			}
+			owners[pat] = r.Name
 		}
 	}
 	if needsIssuer && len(f.Issuers) == 0 {
@@ -210,14 +212,25 @@ func (f *File) validateResources(add func(string, ...any), own map[string]string
 	}
 }
 
+var conflictRE = regexp.MustCompile(`conflicts with pattern "([^"]*)"`)
+
 // register adds pat to mux, turning ServeMux's panic on an invalid or
 // conflicting pattern (including the same pattern and method twice) into
-// an error.
-func register(mux *http.ServeMux, pat string) (err error) {
+// an error naming the resource it conflicts with.
+func register(mux *http.ServeMux, pat string, owners map[string]string) (err error) {
 	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("pattern %q: %v", pat, r)
+		r := recover()
+		if r == nil {
+			return
 		}
+		msg := fmt.Sprint(r)
+		if m := conflictRE.FindStringSubmatch(msg); m != nil {
+			lines := strings.Split(strings.TrimSpace(msg), "\n")
+			err = fmt.Errorf("pattern %q conflicts with resource %q (pattern %q): %s",
+				pat, owners[m[1]], m[1], strings.TrimSpace(lines[len(lines)-1]))
+			return
+		}
+		err = fmt.Errorf("pattern %q: %s", pat, msg)
 	}()
 	mux.Handle(pat, http.NotFoundHandler())
 	return nil

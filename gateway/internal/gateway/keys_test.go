@@ -101,7 +101,7 @@ func TestJWKSOutageServesLastGoodSet(t *testing.T) {
 	wantStatus(t, get(t, e.url+"/readyz", ""), 503)
 
 	e.issuer.SetOutage(false)
-	e.clock.Advance(10 * time.Second) // past refetch_min_interval
+	e.clock.Advance(10 * time.Second)                  // past refetch_min_interval
 	wantStatus(t, get(t, e.url+"/whoami", tok()), 200) // a stale set triggers a refetch
 	wantStatus(t, get(t, e.url+"/whoami", tok()), 200)
 	wantStatus(t, get(t, e.url+"/readyz", ""), 200)

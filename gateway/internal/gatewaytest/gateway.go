@@ -24,8 +24,9 @@ type Echo struct {
 }
 
 // Upstream starts an upstream that echoes every request as JSON. The path
-// /slow blocks until the client goes away (for timeouts) and /ws accepts an
-// upgrade and echoes bytes.
+// /slow blocks until the client goes away (for timeouts), .../delay answers
+// after 300ms (for draining), and an Upgrade request is accepted and its
+// bytes echoed.
 func Upstream(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,6 +36,9 @@ func Upstream(t testing.TB) *httptest.Server {
 			case <-time.After(10 * time.Second):
 			}
 			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/delay") {
+			time.Sleep(300 * time.Millisecond)
 		}
 		if r.Header.Get("Upgrade") != "" {
 			serveUpgrade(w)
