@@ -60,6 +60,9 @@ func (s *redisSource) session(ctx context.Context) (synced bool, err error) {
 	prefix := s.r.cfg.Prefix
 	ps := s.client.Subscribe(ctx, revocation.Channel(prefix))
 	defer func() { _ = ps.Close() }()
+	// A blocked receive does not watch ctx; closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
 	if _, err := ps.ReceiveTimeout(ctx, s.r.cfg.PingEvery); err != nil {
 		return false, fmt.Errorf("subscribe: %w", err)
 	}

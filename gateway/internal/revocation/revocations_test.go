@@ -142,16 +142,19 @@ func TestRedisSourceCatchesUpThenFollows(t *testing.T) {
 	if st := r.Status(); !st.Synced || st.Source != "redis" || st.Size != 3 {
 		t.Fatalf("status %+v", st)
 	}
-	if got := testutil.ToFloat64(gauge(t, reg, "portcullis_gateway_revocation_set_size")); got != 3 {
+	if got := gaugeValue(t, reg, "portcullis_gateway_revocation_set_size"); got != 3 {
 		t.Fatalf("set size metric %v", got)
 	}
 	if n := testutil.CollectAndCount(reg, "portcullis_gateway_revocation_lag_seconds"); n != 1 {
 		t.Fatalf("lag histogram missing (%d series)", n)
 	}
+	if got := gaugeValue(t, reg, "portcullis_gateway_revocation_synced"); got != 1 {
+		t.Fatalf("synced gauge %v", got)
+	}
 }
 
-// gauge finds a registered collector by metric name for testutil.
-func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+// gaugeValue reads a gauge from the registry, as /metrics would show it.
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -159,24 +162,11 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Colle
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name {
-			return constCollector{v: mf.GetMetric()[0].GetGauge().GetValue(), name: name}
+			return mf.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
 	t.Fatalf("metric %s not registered", name)
-	return nil
-}
-
-type constCollector struct {
-	v    float64
-	name string
-}
-
-func (c constCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- prometheus.NewDesc(c.name, "x", nil, nil)
-}
-
-func (c constCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(c.name, "x", nil, nil), prometheus.GaugeValue, c.v)
+	return 0
 }
 
 func TestTokensRefusedUntilFirstSync(t *testing.T) {
@@ -203,7 +193,9 @@ func TestRedisLossKeepsLastSetAndConverges(t *testing.T) {
 			mr := miniredis.RunT(t)
 			rc := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 			t.Cleanup(func() { _ = rc.Close() })
-			r := start(t, revocation.Config{Redis: "redis://" + mr.Addr(), FailClosed: failClosed}, nil)
+			// A short ping period exercises the idle ping/pong path too.
+			r := start(t, revocation.Config{Redis: "redis://" + mr.Addr(), FailClosed: failClosed,
+				PingEvery: 20 * time.Millisecond}, nil)
 			eventually(t, "first sync", func() bool { return r.Ready() == nil })
 			emit(t, rc, shared.DefaultPrefix, jti("before-outage"))
 			eventually(t, "event applied", func() bool { return r.Revoked("before-outage", "", "", time.Now()) })
@@ -228,7 +220,9 @@ func TestRedisLossKeepsLastSetAndConverges(t *testing.T) {
 			}
 			ev := jti("during-outage")
 			b, _ := json.Marshal(ev)
-			mr.Set(shared.Key(shared.DefaultPrefix, &ev), string(b))
+			if err := mr.Set(shared.Key(shared.DefaultPrefix, &ev), string(b)); err != nil {
+				t.Fatal(err)
+			}
 			eventually(t, "reconnected and reloaded", func() bool {
 				return r.Status().Synced && r.Revoked("during-outage", "", "", time.Now())
 			})
