@@ -121,6 +121,9 @@ func New(store KeyStore, cfg Config, log *slog.Logger, now func() time.Time) (*S
 	if now == nil {
 		now = time.Now
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Signer{store: store, cfg: cfg, log: log, now: now, cache: map[string]*loadedKey{}}, nil
 }
 

@@ -70,8 +70,12 @@ type Options struct {
 	Refresh func(storage.Store) refresh.Store
 	// Start is the clock's initial time; default now, truncated to seconds.
 	Start time.Time
-	// Logger; default writes to t.Output().
+	// Logger; default writes warnings to t.Output().
 	Logger *slog.Logger
+	// PasswordParams overrides the cheap argon2id parameters (benchmarks
+	// use the production defaults); MaxConcurrent sizes the hashing pool.
+	PasswordParams *password.Params
+	MaxConcurrent  int
 }
 
 // Server is a running auth server.
@@ -132,7 +136,14 @@ func New(tb testing.TB, o Options) *Server {
 	if _, err := st.Migrate(ctx); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
-	pw, err := password.New(CheapPasswordParams, 8)
+	params, maxConc := CheapPasswordParams, 8
+	if o.PasswordParams != nil {
+		params = *o.PasswordParams
+	}
+	if o.MaxConcurrent > 0 {
+		maxConc = o.MaxConcurrent
+	}
+	pw, err := password.New(params, maxConc)
 	if err != nil {
 		tb.Fatalf("password hasher: %v", err)
 	}
