@@ -115,6 +115,7 @@ func (c *cli) fails(code int, stdin string, args ...string) string {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if out := c.ok("", "migrate"); out != "database at version 2\n" {
 		t.Fatalf("migrate printed %q", out)
@@ -126,6 +127,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestIdentityWalkthrough(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	acc := c.okJSON("", "account", "create", "--name", "acme", "--display-name", "Acme Ltd")
 	if id, _ := acc["id"].(string); !strings.HasPrefix(id, "acc_") || acc["name"] != "acme" {
@@ -187,6 +189,7 @@ func TestIdentityWalkthrough(t *testing.T) {
 }
 
 func TestRefusedRequestsExit1(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("", "account", "create", "--name", "acme")
 	c.ok("password1", "user", "create", "--username", "alice", "--password-stdin")
@@ -222,6 +225,7 @@ func TestRefusedRequestsExit1(t *testing.T) {
 }
 
 func TestBadUsageExit2(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for name, args := range map[string][]string{
 		"unknown flag":             {"account", "create", "--name", "a", "--colour", "red"},
@@ -238,6 +242,7 @@ func TestBadUsageExit2(t *testing.T) {
 }
 
 func TestEnvironmentOverridesConfig(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	other := filepath.Join(c.dir, "other.db")
 	cmd := exec.Command(bin, "migrate", "--config", c.config)

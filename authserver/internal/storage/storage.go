@@ -160,8 +160,9 @@ type Page struct {
 	Cursor string
 }
 
-// UserFilter narrows ListUsers. Empty fields match everything. Account and
-// Application select users holding at least one grant in that scope.
+// UserFilter narrows ListUsers. Empty fields match everything. Username
+// matches a case-insensitive prefix. Account and Application select users
+// holding at least one grant in that scope.
 type UserFilter struct {
 	Username    string
 	Account     string

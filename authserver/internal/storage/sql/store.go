@@ -125,17 +125,28 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-func openPostgres(dsn string) (*sql.DB, error) {
+// postgresURL adds sslmode=verify-full to a URL that does not choose a mode:
+// libpq's default ("prefer") silently falls back to plain text.
+func postgresURL(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres database: parse URL: %w", err)
+		// The parse error quotes the URL, password included: drop it.
+		return "", errors.New("open postgres database: invalid URL")
 	}
 	q := u.Query()
 	if q.Get("sslmode") == "" {
 		q.Set("sslmode", "verify-full")
 		u.RawQuery = q.Encode()
 	}
-	db, err := sql.Open("pgx", u.String())
+	return u.String(), nil
+}
+
+func openPostgres(dsn string) (*sql.DB, error) {
+	dsn, err := postgresURL(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres database: %w", err)
 	}
