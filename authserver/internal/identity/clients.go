@@ -47,40 +47,7 @@ type CreatedClient struct {
 // hashing its secret when it is confidential.
 func (s *Service) CreateClient(ctx context.Context, actor Actor, in NewClient) (*CreatedClient, error) {
 	f := fields{}
-	if in.Name == "" {
-		f.add("name", "is required")
-	}
-	checkDisplayName(f, "name", in.Name)
-	grantTypes := dedupe(in.GrantTypes)
-	if len(grantTypes) == 0 {
-		f.add("grant_types", "give at least one of %v", GrantTypes)
-	}
-	for _, gt := range grantTypes {
-		if !slices.Contains(GrantTypes, gt) {
-			f.add("grant_types", "unknown grant type %q (want one of %v)", gt, GrantTypes)
-		}
-	}
-	if in.Public && slices.Contains(grantTypes, GrantClientCredentials) {
-		f.add("grant_types", "a public client cannot use client_credentials")
-	}
-	redirects := dedupe(in.RedirectURIs)
-	for _, u := range redirects {
-		if !validRedirectURI(u) {
-			f.add("redirect_uris", "%q is not an absolute URL without a fragment", u)
-		}
-	}
-	if slices.Contains(grantTypes, GrantAuthorizationCode) && len(redirects) == 0 {
-		f.add("redirect_uris", "authorization_code needs at least one redirect URI")
-	}
-	scopes := dedupe(in.Scopes)
-	if len(scopes) == 0 {
-		scopes = slices.Clone(DefaultScopes)
-	}
-	for _, sc := range scopes {
-		if !validScopeToken(sc) {
-			f.add("scopes", "%q is not a valid scope token", sc)
-		}
-	}
+	grantTypes, redirects, scopes := checkClientSettings(f, in.Name, in.GrantTypes, in.RedirectURIs, in.Scopes, in.Public)
 	if in.Account != "" {
 		checkSlug(f, "account", in.Account)
 	}
@@ -116,6 +83,46 @@ func (s *Service) CreateClient(ctx context.Context, actor Actor, in NewClient) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkClientSettings validates the settings a client is created or updated
+// with and returns them normalised (deduplicated, default scopes filled in).
+func checkClientSettings(f fields, name string, grantTypesIn, redirectsIn, scopesIn []string, public bool) (grantTypes, redirects, scopes []string) {
+	if name == "" {
+		f.add("name", "is required")
+	}
+	checkDisplayName(f, "name", name)
+	grantTypes = dedupe(grantTypesIn)
+	if len(grantTypes) == 0 {
+		f.add("grant_types", "give at least one of %v", GrantTypes)
+	}
+	for _, gt := range grantTypes {
+		if !slices.Contains(GrantTypes, gt) {
+			f.add("grant_types", "unknown grant type %q (want one of %v)", gt, GrantTypes)
+		}
+	}
+	if public && slices.Contains(grantTypes, GrantClientCredentials) {
+		f.add("grant_types", "a public client cannot use client_credentials")
+	}
+	redirects = dedupe(redirectsIn)
+	for _, u := range redirects {
+		if !validRedirectURI(u) {
+			f.add("redirect_uris", "%q is not an absolute URL without a fragment", u)
+		}
+	}
+	if slices.Contains(grantTypes, GrantAuthorizationCode) && len(redirects) == 0 {
+		f.add("redirect_uris", "authorization_code needs at least one redirect URI")
+	}
+	scopes = dedupe(scopesIn)
+	if len(scopes) == 0 {
+		scopes = slices.Clone(DefaultScopes)
+	}
+	for _, sc := range scopes {
+		if !validScopeToken(sc) {
+			f.add("scopes", "%q is not a valid scope token", sc)
+		}
+	}
+	return grantTypes, redirects, scopes
 }
 
 // dedupe drops empty strings and repeats, keeping the first order.

@@ -123,7 +123,14 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, r GrantRequest) (*sto
 			return fmt.Errorf("revoke %s: no such grant: %w", roles.Grant{Role: r.Role, Account: r.Account,
 				Application: r.Application}, ErrNotFound)
 		}
+		wasAdmin, err := grantOfActiveAdministrator(ctx, tx, g)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteGrant(ctx, g.ID); err != nil {
+			return err
+		}
+		if err := keepAnAdministrator(ctx, tx, wasAdmin); err != nil {
 			return err
 		}
 		if err := s.revokeUserTokens(ctx, tx, g.UserID); err != nil {

@@ -69,6 +69,10 @@ func (s *Service) setActive(ctx context.Context, actor Actor, username string, a
 			return err
 		}
 		before := viewUser(u)
+		wasAdmin, err := activeAdministrator(ctx, tx, u)
+		if err != nil {
+			return err
+		}
 		out, err = tx.UpdateUser(ctx, u.ID, func(u *storage.User) error {
 			u.Active = active
 			return nil
@@ -77,6 +81,9 @@ func (s *Service) setActive(ctx context.Context, actor Actor, username string, a
 			return err
 		}
 		if !active {
+			if err := keepAnAdministrator(ctx, tx, wasAdmin); err != nil {
+				return err
+			}
 			if _, err := tx.RevokeRefreshTokensOfUser(ctx, u.ID, "", s.Now()); err != nil {
 				return err
 			}
@@ -140,7 +147,14 @@ func (s *Service) DeleteUser(ctx context.Context, actor Actor, username string) 
 			return err
 		}
 		id = u.ID
+		wasAdmin, err := activeAdministrator(ctx, tx, u)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := keepAnAdministrator(ctx, tx, wasAdmin); err != nil {
 			return err
 		}
 		return audit(ctx, tx, actor, "user.delete", u.ID, viewUser(u), nil)
