@@ -13,6 +13,7 @@ import (
 	"github.com/portcullis/portcullis/deploy/bench/internal/procs"
 	"github.com/portcullis/portcullis/deploy/bench/internal/report"
 	"github.com/portcullis/portcullis/deploy/bench/internal/stateful"
+	"github.com/portcullis/portcullis/deploy/bench/internal/stats"
 )
 
 // The bench's request path: a roles resource (account acme, application
@@ -140,29 +141,50 @@ func (o *orch) measure(ctx context.Context, name, desc string, t load.Target, st
 	if warm.Errors > 0 {
 		return row, fmt.Errorf("%s warm-up: %d of %d requests failed (%s)%s", name, warm.Errors, warm.Requests, warm.ErrorSample, childLog(proc))
 	}
-	half := int(warm.RPS/2/100) * 100
-	if o.rate == 0 {
-		o.rate = max(half, 100)
-		o.log.Info("fixed rate for latency runs", "rate", o.rate, "from", name)
-	}
-	row.FixedRate = min(o.rate, max(half, 100))
+	// Closed loop first: its median sets the fixed rate of the latency runs.
+	var maxima []float64
 	for i := range o.plan.runs {
 		closed, err := o.closedLoop(ctx, t, o.plan.closed, o.plan.conns)
 		if err != nil {
 			return row, fmt.Errorf("%s run %d: %w", name, i+1, err)
 		}
+		row.Runs = append(row.Runs, report.Run{Closed: closed})
+		maxima = append(maxima, closed.RPS)
+		o.log.Info("run", "row", name, "n", i+1, "closed", closed.String())
+	}
+	row.FixedRate = o.fixedRate(name, stats.Median(maxima))
+	for i := range o.plan.runs {
 		open, err := load.RunVegetaOpen(ctx, t, load.Open{Rate: row.FixedRate, Duration: o.plan.open})
 		if err != nil {
 			return row, fmt.Errorf("%s run %d: %w", name, i+1, err)
 		}
-		row.Runs = append(row.Runs, report.Run{Closed: closed, Open: &open})
-		o.log.Info("run", "row", name, "n", i+1, "closed", closed.String(), "open", open.String())
+		row.Runs[i].Open = &open
+		o.log.Info("run", "row", name, "n", i+1, "open", open.String())
 	}
 	row.Summarize()
 	if row.Errors > 0 {
 		o.log.Error("requests failed", "row", name, "errors", row.Errors, "child_log", childLog(proc))
 	}
 	return row, nil
+}
+
+// fixedRate picks the open-loop rate of a row whose closed-loop maximum is
+// max. The first row measured (bare-proxy) sets the common rate, a third of
+// its maximum: far enough below saturation that the percentiles measure the
+// configuration rather than a queue, even when the shared machine's capacity
+// wobbles between runs. Every row runs at that common rate, so latencies
+// compare like for like, unless the rate would be more than half the row's
+// own maximum; such a row (stateful-db) runs at a third of its own.
+func (o *orch) fixedRate(name string, maximum float64) int {
+	third := max(int(maximum/3/100)*100, 100)
+	if o.rate == 0 {
+		o.rate = third
+		o.log.Info("fixed rate for latency runs", "rate", o.rate, "from", name)
+	}
+	if float64(o.rate) <= maximum/2 {
+		return o.rate
+	}
+	return min(o.rate, third)
 }
 
 func childLog(p *procs.Proc) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/portcullis/portcullis/deploy/bench/internal/authseed"
@@ -96,6 +97,9 @@ func (o *orch) tokenRowsFor(ctx context.Context, bin string, alg algorithm) erro
 		}},
 	}
 	for _, g := range grants {
+		if !slices.Contains(o.plan.grants, g.name) {
+			continue
+		}
 		newWorker := func(i int) (load.Worker, error) { return g.worker(i), nil }
 		row := report.Row{Name: g.name, Algorithm: alg.name,
 			Description: fmt.Sprintf("POST /oauth2/token grant_type=%s, %d workers, closed loop", g.name, n)}

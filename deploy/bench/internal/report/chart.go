@@ -38,7 +38,7 @@ func (rep *Report) WriteChart(path string) error {
 		return err
 	}
 	bottom, err := barPlot(
-		"p99 latency at a fixed rate (vegeta, open loop; median of runs)",
+		fmt.Sprintf("p99 latency, open loop at %d req/s (vegeta; median of runs)", rep.Settings.FixedRate),
 		"milliseconds", names, p99, color.RGBA{R: 0xd9, G: 0x6b, B: 0x1e, A: 0xff})
 	if err != nil {
 		return err
@@ -80,7 +80,39 @@ func barPlot(title, unit string, names []string, vals plotter.Values, c color.Co
 	bars.Horizontal = true
 	bars.Color = c
 	bars.LineStyle.Width = 0
-	p.Add(bars, plotter.NewGrid())
+	p.Add(plotter.NewGrid(), bars)
+	// The value at the end of each bar: the chart is read for figures too.
+	xys := plotter.XYLabels{XYs: make(plotter.XYs, len(vals)), Labels: make([]string, len(vals))}
+	for i, v := range vals {
+		xys.XYs[i] = plotter.XY{X: v, Y: float64(i)}
+		xys.Labels[i] = label(v)
+	}
+	labels, err := plotter.NewLabels(xys)
+	if err != nil {
+		return nil, fmt.Errorf("labels %q: %w", title, err)
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].YAlign = draw.YCenter
+	}
+	labels.Offset = vg.Point{X: vg.Points(3)}
+	p.Add(labels)
 	p.NominalY(names...)
+	// Room on the right for the longest bar's label.
+	maxV := 0.0
+	for _, v := range vals {
+		maxV = max(maxV, v)
+	}
+	p.X.Max = maxV * 1.15
 	return p, nil
+}
+
+func label(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
 }
