@@ -57,6 +57,7 @@ type Source struct {
 	jwksURI atomic.Pointer[string]
 	cache   atomic.Pointer[jwk.Cache]
 
+	loadMu      sync.Mutex
 	refetchMu   sync.Mutex
 	lastRefetch time.Time
 }
@@ -173,16 +174,49 @@ func (s *Source) refetch(ctx context.Context, seen *snapshot) {
 		return
 	}
 	s.lastRefetch = now
-	u, c := s.jwksURI.Load(), s.cache.Load()
-	if u == nil || c == nil {
+	if s.jwksURI.Load() == nil || s.cache.Load() == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
-	defer cancel()
-	if _, err := c.Refresh(ctx, *u); err != nil {
-		s.failed(fmt.Errorf("refetch for unknown kid: %w", err))
+	if err := s.fetchNow(ctx); err != nil {
+		s.failed(fmt.Errorf("refetch: %w", err))
 	}
 }
+
+// fetchNow fetches and installs the set outside jwk.Cache's schedule. (A
+// forced jwk.Cache.Refresh would also enqueue one more periodic refresh
+// each time it is called, so repeated forced refreshes would pile up
+// background fetches; the cache keeps exactly the one schedule Load starts.)
+func (s *Source) fetchNow(ctx context.Context) error {
+	u := *s.jwksURI.Load()
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("jwks request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := s.opts.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch jwks %s: %w", u, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch jwks %s: status %d", u, res.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxJWKSBytes))
+	if err != nil {
+		return fmt.Errorf("read jwks %s: %w", u, err)
+	}
+	set, err := jwk.Parse(body)
+	if err != nil {
+		return fmt.Errorf("parse jwks %s: %w", u, err)
+	}
+	_, err = s.install(u, set)
+	return err
+}
+
+// maxJWKSBytes bounds a JWKS (and a discovery document) we are willing to read.
+const maxJWKSBytes = 1 << 20
 
 func (s *Source) failed(err error) {
 	s.opts.Logger.Warn("jwks fetch failed", "issuer", s.opts.Issuer, "error", err)
@@ -230,17 +264,17 @@ func (s *Source) run(ctx context.Context) {
 			continue
 		}
 		lastForced = now
-		rctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
-		if _, err := s.cache.Load().Refresh(rctx, *s.jwksURI.Load()); err != nil && ctx.Err() == nil {
+		if err := s.fetchNow(ctx); err != nil && ctx.Err() == nil {
 			s.failed(fmt.Errorf("refresh_max refresh: %w", err))
 		}
-		cancel()
 	}
 }
 
 // Load discovers (if needed), registers and fetches the key set once,
 // synchronously. Start calls it; `gateway explain` calls it directly.
 func (s *Source) Load(ctx context.Context) error {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
 	if s.jwksURI.Load() == nil {
 		u := s.opts.JWKSURI
 		if u == "" {
@@ -253,21 +287,24 @@ func (s *Source) Load(ctx context.Context) error {
 	}
 	u := *s.jwksURI.Load()
 	c := s.cache.Load()
-	if c == nil {
-		c = jwk.NewCache(ctx,
-			jwk.WithRefreshWindow(time.Second),
-			jwk.WithErrSink(errSink{s}),
-		)
-		err := c.Register(u,
-			jwk.WithMinRefreshInterval(s.opts.RefreshMin),
-			jwk.WithHTTPClient(s.opts.Client),
-			jwk.WithPostFetcher(jwk.PostFetchFunc(s.install)),
-		)
-		if err != nil {
-			return fmt.Errorf("register jwks %s: %w", u, err)
-		}
-		s.cache.Store(c)
+	if c != nil {
+		// Already registered (an earlier attempt failed): the cache's own
+		// schedule is running; fetch once more without adding to it.
+		return s.fetchNow(ctx)
 	}
+	c = jwk.NewCache(ctx,
+		jwk.WithRefreshWindow(time.Second),
+		jwk.WithErrSink(errSink{s}),
+	)
+	err := c.Register(u,
+		jwk.WithMinRefreshInterval(s.opts.RefreshMin),
+		jwk.WithHTTPClient(s.opts.Client),
+		jwk.WithPostFetcher(jwk.PostFetchFunc(s.install)),
+	)
+	if err != nil {
+		return fmt.Errorf("register jwks %s: %w", u, err)
+	}
+	s.cache.Store(c)
 	fctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
 	defer cancel()
 	if _, err := c.Refresh(fctx, u); err != nil {
@@ -357,7 +394,7 @@ func (s *Source) discover(ctx context.Context) (string, error) {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&doc); err != nil {
+	if err := json.NewDecoder(io.LimitReader(res.Body, maxJWKSBytes)).Decode(&doc); err != nil {
 		return "", fmt.Errorf("discovery %s: %w", u, err)
 	}
 	if doc.Issuer != s.opts.Issuer {
