@@ -37,6 +37,10 @@ var (
 	_ Redis      = (*redis.Client)(nil)
 )
 
+// DefaultLeeway covers gateways configured with a leeway of up to a minute
+// (their default is 30s).
+const DefaultLeeway = time.Minute
+
 // Config holds the emitter's settings.
 type Config struct {
 	// MaxAccessTTL is the longest lifetime of an access token the server
@@ -46,6 +50,7 @@ type Config struct {
 	// Leeway is how long past exp a verifier may still accept a token (the
 	// gateway's issuers[].leeway, 30s by default). Every event lives this
 	// much longer, so that no verifier accepts a revoked token in the gap.
+	// Zero means DefaultLeeway; negative means none.
 	Leeway time.Duration
 	// Prefix namespaces the Redis keys and channel (revocation.DefaultPrefix
 	// when empty).
@@ -89,7 +94,10 @@ func New(cfg Config, d Deps) (*Emitter, error) {
 	if d.Store == nil {
 		return nil, errors.New("revocation emitter: a store is required")
 	}
-	if cfg.Leeway < 0 {
+	switch {
+	case cfg.Leeway == 0:
+		cfg.Leeway = DefaultLeeway
+	case cfg.Leeway < 0:
 		cfg.Leeway = 0
 	}
 	if cfg.Prefix == "" {
