@@ -199,7 +199,14 @@ func (a *app) withIdentity(ctx context.Context, fn func(svc *identity.Service) e
 	if err != nil {
 		return refused(err)
 	}
-	return refused(fn(identity.New(st, hasher, logger)))
+	svc := identity.New(st, hasher, logger)
+	events, closeEvents, err := identityEvents(cfg, st, logger)
+	if err != nil {
+		return refused(err)
+	}
+	defer closeEvents()
+	svc.Events = events
+	return refused(fn(svc))
 }
 
 // print writes v as one JSON object with --output json, or text otherwise.
