@@ -114,8 +114,8 @@ func (l Log) AccessOn() bool { return l.Access == nil || *l.Access }
 
 // Reload configures the config-file watch (SIGHUP always reloads).
 type Reload struct {
-	// PollInterval is how often the file is checked for changes; 0 turns
-	// the watch off.
+	// PollInterval is how often the file is checked for changes (default
+	// 2s); a negative value turns the watch off.
 	PollInterval time.Duration `yaml:"poll_interval" env:"POLL_INTERVAL"`
 }
 
@@ -190,6 +190,7 @@ func (f *File) ApplyDefaults() {
 	defD(&f.Server.ReadHeaderTimeout, 10*time.Second)
 	defD(&f.Server.IdleTimeout, 120*time.Second)
 	defD(&f.Server.ShutdownTimeout, 30*time.Second)
+	defD(&f.Reload.PollInterval, 2*time.Second)
 	def(&f.Log.Level, "info")
 	def(&f.Log.Format, "json")
 	for i := range f.Issuers {

@@ -59,9 +59,6 @@ func (f *File) Validate() error {
 	default:
 		add("log.format %q: want json or text", f.Log.Format)
 	}
-	if f.Reload.PollInterval < 0 {
-		add("reload.poll_interval must not be negative")
-	}
 
 	f.validateIssuers(add)
 	f.validateResources(add, own)

@@ -50,7 +50,8 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // WatchConfig reloads path on SIGHUP and whenever its content changes
-// (checked every reload.poll_interval), until ctx is done. A config that
+// (checked every reload.poll_interval; negative: no watch), until ctx is
+// done. A config that
 // fails to load or validate is logged and refused; the running one stays.
 func (g *Gateway) WatchConfig(ctx context.Context, path string, environ map[string]string) {
 	hup := make(chan os.Signal, 1)
