@@ -22,7 +22,7 @@ func TestEchoesMethodPathAndIdentityHeaders(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&e); err != nil {
 		t.Fatal(err)
 	}
-	if e.Method != "POST" || e.Path != "/accounts/acme/x" || e.Headers["X-Portcullis-Subject"] != "alice" || len(e.Headers) != 1 {
+	if e.Method != http.MethodPost || e.Path != "/accounts/acme/x" || e.Headers["X-Portcullis-Subject"] != "alice" || len(e.Headers) != 1 {
 		t.Fatalf("echo %+v", e)
 	}
 }
