@@ -23,12 +23,13 @@ import (
 func Find(root string, modules []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, mod := range modules {
-		base := filepath.Join(root, mod)
-		if _, err := os.Stat(base); err != nil {
+		// WalkDir does not follow a symlinked root.
+		base, err := filepath.EvalSymlinks(filepath.Join(root, mod))
+		if err != nil {
 			continue // a module not in this tree has no benchmarks to run
 		}
 		seen := map[string]bool{}
-		err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}

@@ -6,18 +6,19 @@ import (
 	"strings"
 
 	"github.com/portcullis/portcullis/deploy/bench/internal/microbench"
+	"github.com/portcullis/portcullis/deploy/bench/internal/report"
 )
 
 // microBenchmarks runs the Go benchmarks of the gateway, the auth server and
-// shared, and returns allocs/op of the gateway's cached authorisation path
-// and of its bare proxy path (-1 when there is no such benchmark).
-func (o *orch) microBenchmarks(ctx context.Context) (cachedAllocs, proxyAllocs float64) {
-	cachedAllocs, proxyAllocs = -1, -1
+// shared, and returns allocs/op of the gateway's request paths (-1 where
+// there is no such benchmark).
+func (o *orch) microBenchmarks(ctx context.Context) report.Allocs {
+	a := report.Allocs{Cached: -1, Public: -1, Bare: -1}
 	modules := []string{"gateway", "authserver", "shared"}
 	found, err := microbench.Find(o.cfg.Root, modules)
 	if err != nil {
 		o.skip("micro-benchmarks: %v", err)
-		return
+		return a
 	}
 	for _, mod := range modules {
 		if len(found[mod]) == 0 {
@@ -35,15 +36,16 @@ func (o *orch) microBenchmarks(ctx context.Context) (cachedAllocs, proxyAllocs f
 		if !strings.HasPrefix(m.Package, "gateway") || m.AllocsPerOp < 0 {
 			continue
 		}
-		name := strings.ToLower(m.Name)
-		switch {
-		case strings.Contains(name, "bareproxy") || strings.Contains(name, "baseline"):
-			proxyAllocs = m.AllocsPerOp
-		case strings.Contains(name, "cached") && !strings.Contains(name, "uncached") && !strings.Contains(name, "nocache"):
-			if cachedAllocs < 0 {
-				cachedAllocs = m.AllocsPerOp
-			}
+		// gateway/internal/gateway: BenchmarkBareProxy, BenchmarkGatewayPublic,
+		// BenchmarkGatewayRolesCached, BenchmarkGatewayRolesUncached.
+		switch name := strings.ToLower(m.Name); {
+		case strings.Contains(name, "bareproxy"):
+			a.Bare = m.AllocsPerOp
+		case strings.Contains(name, "public"):
+			a.Public = m.AllocsPerOp
+		case strings.Contains(name, "rolescached"):
+			a.Cached = m.AllocsPerOp
 		}
 	}
-	return cachedAllocs, proxyAllocs
+	return a
 }

@@ -46,6 +46,7 @@ type Settings struct {
 	Warmup           time.Duration `json:"warmup_ns"`
 	Runs             int           `json:"runs"`
 	FixedRate        int           `json:"fixed_rate"` // open-loop rate for the latency figures
+	OpenDuration     time.Duration `json:"open_duration_ns"`
 	TokenWorkers     int           `json:"token_workers"`
 	TokenDuration    time.Duration `json:"token_duration_ns"`
 	GatewayUsers     int           `json:"gateway_users"` // distinct users (and tokens) in the gateway-roles pool

@@ -52,7 +52,7 @@ func sampleReport() *Report {
 		rep.Tokens = append(rep.Tokens, row)
 	}
 	rep.ComputeRatios()
-	rep.CheckTargets("EdDSA", 40, 40)
+	rep.CheckTargets("EdDSA", Allocs{Cached: 40, Public: 40, Bare: 30})
 	return rep
 }
 
@@ -98,7 +98,7 @@ func TestRatiosAndTargets(t *testing.T) {
 
 func TestTargetsNotMeasured(t *testing.T) {
 	rep := &Report{}
-	rep.CheckTargets("EdDSA", -1, -1)
+	rep.CheckTargets("EdDSA", Allocs{Cached: -1, Public: -1, Bare: -1})
 	for _, tr := range rep.Targets {
 		if tr.Status != "N/A" {
 			t.Errorf("%s: %s, want N/A on an empty report", tr.Name, tr.Status)
@@ -163,5 +163,42 @@ func TestWriteJSONTableAndChart(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("stateful-db-postgres")) {
 		t.Fatalf("chart is not an SVG naming the rows (%d bytes)", len(b))
+	}
+}
+
+func TestUpdateMarkdownFile(t *testing.T) {
+	rep := sampleReport()
+	rep.Settings.FixedRate = 4000
+	path := filepath.Join(t.TempDir(), "benchmarks.md")
+	doc := "# Benchmarks\n\nintro\n\n" + MarkdownStart + "\nold figures\n" + MarkdownEnd + "\n\nclosing note\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.UpdateMarkdownFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	got := string(b)
+	for _, s := range []string{"# Benchmarks\n\nintro", "closing note", "| gateway-roles | 9500 |", "| PASS | gateway-roles (cached) / bare-proxy req/s"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("updated document lacks %q:\n%s", s, got)
+		}
+	}
+	if strings.Contains(got, "old figures") {
+		t.Errorf("old figures kept:\n%s", got)
+	}
+	// A second update replaces the first rather than appending.
+	if err := rep.UpdateMarkdownFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := os.ReadFile(path)
+	if string(b2) != got {
+		t.Error("a second update changed the document")
+	}
+	if err := os.WriteFile(path, []byte("no markers\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.UpdateMarkdownFile(path); err == nil {
+		t.Error("want an error for a document without markers")
 	}
 }
