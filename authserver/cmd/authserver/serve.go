@@ -17,6 +17,7 @@ import (
 	"github.com/portcullis/portcullis/authserver/internal/ratelimit"
 	"github.com/portcullis/portcullis/authserver/internal/refresh"
 	"github.com/portcullis/portcullis/authserver/internal/reqctx"
+	"github.com/portcullis/portcullis/authserver/internal/revocation"
 	"github.com/portcullis/portcullis/authserver/internal/server"
 	"github.com/portcullis/portcullis/authserver/internal/signer"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
@@ -90,12 +91,13 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 		rs      refresh.Store     = refresh.NewSQL(st)
 		limiter ratelimit.Limiter = ratelimit.NewMemory(cfg.LoginLimits.Window, time.Now)
 	)
+	var rc *redis.Client
 	if cfg.Redis != "" {
 		opts, err := redis.ParseURL(cfg.Redis)
 		if err != nil {
 			return nil, nil, closeDeps, fmt.Errorf("redis URL: %w", err)
 		}
-		rc := redis.NewClient(opts)
+		rc = redis.NewClient(opts)
 		closeDeps = func() { _ = rc.Close() }
 		rs = refresh.NewRedis(rc, redisPrefix, cfg.Tokens.RefreshTTL)
 		limiter = ratelimit.NewRedis(rc, redisPrefix+"limit:", cfg.LoginLimits.Window)
@@ -104,6 +106,11 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 
 	reg := prometheus.NewRegistry()
 	metrics := server.NewMetrics(reg)
+	emitter, err := newEmitter(cfg, st, rc, reg, logger)
+	if err != nil {
+		return nil, nil, closeDeps, err
+	}
+	go emitter.Run(ctx) // repairs Redis after failures, prunes moot events
 	svc, err := oauth.New(oauth.Config{
 		Issuer: cfg.Issuer, Audience: cfg.Tokens.Audience, AccessTTL: cfg.Tokens.AccessTTL, RefreshTTL: cfg.Tokens.RefreshTTL,
 		RefreshReuseGrace: cfg.Tokens.RefreshReuseGrace, RolesFormat: format,
@@ -111,6 +118,7 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 		OnReuse: metrics.RefreshReuse.Inc,
 	}, oauth.Deps{
 		Store: st, Refresh: rs, Signer: sg, Keys: sg, Passwords: hasher, Limiter: limiter, Logger: logger, Now: time.Now,
+		Revocations: emitter,
 	})
 	if err != nil {
 		return nil, nil, closeDeps, err
@@ -118,6 +126,10 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 	srv := server.New(server.Config{Issuer: cfg.Issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: checks, Registry: reg, Metrics: metrics, Logger: logger,
 	})
+	// Revocation feed and logout (issue 6).
+	root := srv.Echo().Group("")
+	(&revocation.FeedHandler{Store: st, Clients: feedClients{svc}, Logger: logger, Now: time.Now}).Register(root)
+	(&revocation.LogoutHandler{Verifier: svc.Verifier(), Refresh: rs, Emitter: emitter, Logger: logger, Now: time.Now}).Register(root)
 	return srv, sg, closeDeps, nil
 }
 

@@ -141,6 +141,15 @@ func TestAccessShrinkRevokesRefreshTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another administrator, so that taking alice's away is not refused as
+	// removing the last one.
+	if _, err := svc.CreateUser(ctx, identity.CLI, identity.NewUser{Username: "root", Password: "long enough"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Grant(ctx, identity.CLI, identity.GrantRequest{Username: "root", Role: "administrator"}); err != nil {
+		t.Fatal(err)
+	}
+	rec.events = nil
 	live := func(hash string) bool {
 		t.Helper()
 		rt, err := st.GetRefreshTokenByHash(ctx, hash)
@@ -254,5 +263,32 @@ func TestGrantRules(t *testing.T) {
 	grants, err := svc.Store.RoleGrantsOfClient(ctx, c.ID)
 	if err != nil || len(grants) != 1 || grants[0].String() != "consumer:acme/billing" {
 		t.Fatalf("client grants = %v, %v", grants, err)
+	}
+}
+
+func TestCustomRole(t *testing.T) {
+	svc, _, _ := newService(t)
+	ctx := t.Context()
+	_, err := svc.CreateRole(ctx, identity.CLI, identity.NewRole{Name: "Bad Name", Scope: "galaxy"})
+	mustFields(t, err, "name", "scope")
+	_, err = svc.CreateRole(ctx, identity.CLI, identity.NewRole{Name: "developer", Scope: "global"})
+	if !errors.Is(err, identity.ErrConflict) {
+		t.Fatalf("CreateRole(built-in name) = %v; want ErrConflict", err)
+	}
+	if _, err := svc.CreateRole(ctx, identity.CLI, identity.NewRole{Name: "auditor", Scope: "account"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAccount(ctx, identity.CLI, identity.NewAccount{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, identity.CLI, identity.NewUser{Username: "alice", Password: "long enough"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Grant(ctx, identity.CLI, identity.GrantRequest{Username: "alice", Role: "auditor"}); !errors.Is(err, identity.ErrInvalid) {
+		t.Fatalf("global grant of an account role = %v; want ErrInvalid", err)
+	}
+	g, err := svc.Grant(ctx, identity.CLI, identity.GrantRequest{Username: "alice", Role: "auditor", Account: "acme"})
+	if err != nil || g.String() != "auditor:acme" {
+		t.Fatalf("Grant(auditor:acme) = %v, %v", g, err)
 	}
 }

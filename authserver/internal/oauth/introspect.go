@@ -51,6 +51,12 @@ func (s *Service) Revoke(ctx context.Context, client *storage.Client, token, hin
 			return fmt.Errorf("revoke refresh family: %w", err)
 		}
 		s.log.InfoContext(ctx, "refresh token family revoked", "family_id", rec.FamilyID, "client_id", client.ID, "user_id", rec.UserID)
+		if s.revs != nil {
+			// The family's access tokens die with it (issue 6).
+			if err := s.revs.RevokeSubject(ctx, rec.UserID, rec.ClientID); err != nil {
+				return fmt.Errorf("revoke refresh family: %w", err)
+			}
+		}
 		return nil
 	}
 	tok, err := s.verifier.Verify(ctx, token)
@@ -61,10 +67,16 @@ func (s *Service) Revoke(ctx context.Context, client *storage.Client, token, hin
 		s.log.InfoContext(ctx, "revocation of another client's access token ignored", "client_id", client.ID)
 		return nil
 	}
-	ev := &storage.RevocationEvent{Kind: "jti", JTI: tok.ID, Subject: tok.Subject, ClientID: tok.ClientID,
-		ExpiresAt: tok.ExpiresAt, CreatedAt: now}
-	if err := s.store.AppendRevocationEvent(ctx, ev); err != nil {
-		return fmt.Errorf("record access token revocation: %w", err)
+	if s.revs != nil {
+		if err := s.revs.RevokeToken(ctx, tok.ID, tok.ExpiresAt); err != nil {
+			return fmt.Errorf("record access token revocation: %w", err)
+		}
+	} else {
+		ev := &storage.RevocationEvent{Kind: "jti", JTI: tok.ID, Subject: tok.Subject, ClientID: tok.ClientID,
+			ExpiresAt: tok.ExpiresAt, CreatedAt: now}
+		if err := s.store.AppendRevocationEvent(ctx, ev); err != nil {
+			return fmt.Errorf("record access token revocation: %w", err)
+		}
 	}
 	s.log.InfoContext(ctx, "access token revoked", "jti", tok.ID, "client_id", client.ID, "sub", tok.Subject)
 	return nil

@@ -49,6 +49,19 @@ type Deps struct {
 	Limiter   ratelimit.Limiter // nil: no login limits
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Revocations, when set, emits the revocation events (issue 6) for an
+	// access token revoked by jti and for a refresh-token family revoked
+	// (RFC 7009 or reuse detection), so that gateways refuse the access
+	// tokens at once. Without it an access-token revocation is only
+	// appended to the store's feed.
+	Revocations RevocationEmitter
+}
+
+// RevocationEmitter is the revocation-event emitter as the token service
+// uses it (authserver/internal/revocation.Emitter).
+type RevocationEmitter interface {
+	RevokeToken(ctx context.Context, jti string, exp time.Time) error
+	RevokeSubject(ctx context.Context, sub, clientID string) error
 }
 
 // Service issues, revokes and introspects tokens.
@@ -58,6 +71,7 @@ type Service struct {
 	refresh   refresh.Store
 	passwords Passwords
 	limiter   ratelimit.Limiter
+	revs      RevocationEmitter
 	log       *slog.Logger
 	now       func() time.Time
 	clients   *clientStore
@@ -73,7 +87,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if cfg.ClientSecretCacheTTL == 0 {
 		cfg.ClientSecretCacheTTL = time.Minute
 	}
-	s := &Service{cfg: cfg, store: d.Store, refresh: d.Refresh, passwords: d.Passwords, limiter: d.Limiter, log: d.Logger, now: d.Now}
+	s := &Service{cfg: cfg, store: d.Store, refresh: d.Refresh, passwords: d.Passwords, limiter: d.Limiter, revs: d.Revocations, log: d.Logger, now: d.Now}
 	s.clients = &clientStore{store: d.Store, passwords: d.Passwords, cache: newSecretCache(cfg.ClientSecretCacheTTL, d.Now), log: d.Logger}
 
 	v, err := verify.New(verify.Config{
@@ -87,7 +101,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 
 	m := manage.NewManager()
 	m.MapClientStorage(s.clients)
-	m.MapTokenStorage(&tokenStore{refresh: d.Refresh, cfg: &s.cfg, now: d.Now, log: d.Logger})
+	m.MapTokenStorage(&tokenStore{refresh: d.Refresh, revs: d.Revocations, cfg: &s.cfg, now: d.Now, log: d.Logger})
 	m.MapAccessGenerate(&accessGenerator{store: d.Store, signer: d.Signer, cfg: &s.cfg, now: d.Now})
 	m.SetPasswordTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL, RefreshTokenExp: cfg.RefreshTTL, IsGenerateRefresh: true})
 	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL})

@@ -21,6 +21,7 @@ import (
 // missing keys are not errors: the library's contract.
 type tokenStore struct {
 	refresh refresh.Store
+	revs    RevocationEmitter // optional: events for revoked families
 	cfg     *Config
 	now     func() time.Time
 	log     *slog.Logger
@@ -124,6 +125,12 @@ func (ts *tokenStore) reuse(ctx context.Context, rec *storage.RefreshToken, now 
 		"family_id", rec.FamilyID, "client_id", rec.ClientID, "user_id", rec.UserID)
 	if err := ts.refresh.RevokeFamily(ctx, rec.FamilyID, now); err != nil {
 		ts.log.ErrorContext(ctx, "revoke refresh family after reuse", "family_id", rec.FamilyID, "err", err)
+	}
+	if ts.revs != nil {
+		// Whoever holds the copy may hold access tokens of the family too.
+		if err := ts.revs.RevokeSubject(ctx, rec.UserID, rec.ClientID); err != nil {
+			ts.log.ErrorContext(ctx, "revocation event after reuse", "family_id", rec.FamilyID, "err", err)
+		}
 	}
 	if ts.cfg.OnReuse != nil {
 		ts.cfg.OnReuse()

@@ -17,6 +17,7 @@ import (
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 	sqlstore "github.com/portcullis/portcullis/authserver/internal/storage/sql"
 	"github.com/portcullis/portcullis/authserver/internal/storage/storagetest"
+	"github.com/portcullis/portcullis/shared/roles"
 )
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -145,5 +146,40 @@ func schemaDump(t *testing.T, s *sqlstore.Store) string {
 func TestOpenRejectsUnknownDSN(t *testing.T) {
 	if _, err := sqlstore.Open(t.Context(), "mysql://x", nil); err == nil {
 		t.Fatal("Open accepted a mysql DSN")
+	}
+}
+
+// BenchmarkRoleGrantsOfUser measures the store read on the token issuance
+// path: the roles of one user holding a handful of grants.
+func BenchmarkRoleGrantsOfUser(b *testing.B) {
+	s, err := sqlstore.Open(b.Context(), "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if _, err := s.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(s.CreateAccount(ctx, &storage.Account{Name: "acme"}))
+	u := &storage.User{Username: "alice", Active: true}
+	must(s.CreateUser(ctx, u))
+	for _, app := range []string{"a", "b", "c"} {
+		must(s.CreateApplication(ctx, &storage.Application{Account: "acme", Name: app}))
+		must(s.CreateGrant(ctx, &storage.Grant{UserID: u.ID, Grant: roles.Grant{Role: roles.Developer, Account: "acme", Application: app}}))
+	}
+	must(s.CreateGrant(ctx, &storage.Grant{UserID: u.ID, Grant: roles.Grant{Role: roles.AccountManager, Account: "acme"}}))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		gs, err := s.RoleGrantsOfUser(ctx, u.ID)
+		if err != nil || len(gs) != 4 {
+			b.Fatal(gs, err)
+		}
 	}
 }

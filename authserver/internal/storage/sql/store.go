@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -39,6 +40,7 @@ type Store struct {
 	q      querier
 	tx     *sql.Tx // non-nil inside InTx
 	d      dialect
+	stmts  *stmtCache // nil: no statement cache (PostgreSQL)
 	logger *slog.Logger
 	// Now is the clock used for timestamps the store fills in itself.
 	Now func() time.Time
@@ -76,7 +78,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
-	return &Store{db: db, q: db, d: d, logger: logger, Now: time.Now}, nil
+	st := &Store{db: db, q: db, d: d, logger: logger, Now: time.Now}
+	if d.name == "sqlite" {
+		st.stmts = &stmtCache{}
+	}
+	return st, nil
 }
 
 func openSQLite(path string) (*sql.DB, error) {
@@ -241,6 +247,7 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s database: %w", s.d.name, err)
 	}
@@ -262,7 +269,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	bound := &Store{db: s.db, q: tx, tx: tx, d: s.d, logger: s.logger, Now: s.Now}
+	bound := &Store{db: s.db, q: tx, tx: tx, d: s.d, stmts: s.stmts, logger: s.logger, Now: s.Now}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -281,17 +288,91 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	return fn(bound)
 }
 
-// exec, query and queryRow rebind the placeholders for the dialect.
+// exec, query and queryRow rebind the placeholders for the dialect and, on
+// SQLite, run through the prepared-statement cache.
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.q.ExecContext(ctx, s.d.rebind(q), args...)
+	return s.runner(ctx, q).ExecContext(ctx, s.d.rebind(q), args...)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.q.QueryContext(ctx, s.d.rebind(q), args...)
+	return s.runner(ctx, q).QueryContext(ctx, s.d.rebind(q), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.q.QueryRowContext(ctx, s.d.rebind(q), args...)
+	return s.runner(ctx, q).QueryRowContext(ctx, s.d.rebind(q), args...)
+}
+
+// stmtCache holds prepared statements by query text. SQLite compiles every
+// unprepared statement afresh, which costs more than running the small
+// queries on the token path (RoleGrantsOfUser: 175 µs unprepared, 80 µs
+// prepared); pgx already caches prepared statements per connection, so
+// PostgreSQL does not use this.
+type stmtCache struct {
+	m sync.Map // query text -> *sql.Stmt; read without locking
+	// prepMu serialises preparation. Only calls outside a transaction take
+	// it, so a transaction (which holds SQLite's one connection) never
+	// waits for a preparer that waits for that connection.
+	prepMu sync.Mutex
+}
+
+// prepared runs a statement prepared once for its query text; the query
+// argument of its methods is ignored.
+type prepared struct{ st *sql.Stmt }
+
+func (p prepared) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.st.ExecContext(ctx, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.st.QueryRowContext(ctx, args...)
+}
+
+// runner returns what should run q: the cached statement (bound to the
+// transaction when s is transaction-bound), or s.q when the dialect does not
+// cache, when q is not cached yet inside a transaction (preparing needs the
+// connection the transaction holds), or when q fails to prepare (running it
+// reports the error).
+func (s *Store) runner(ctx context.Context, q string) querier {
+	if s.stmts == nil {
+		return s.q
+	}
+	v, ok := s.stmts.m.Load(q)
+	if !ok {
+		if s.tx != nil {
+			return s.q
+		}
+		s.stmts.prepMu.Lock()
+		defer s.stmts.prepMu.Unlock()
+		if v, ok = s.stmts.m.Load(q); !ok {
+			st, err := s.db.PrepareContext(ctx, q)
+			if err != nil {
+				return s.q
+			}
+			v, _ = s.stmts.m.LoadOrStore(q, st)
+		}
+	}
+	st, _ := v.(*sql.Stmt)
+	if s.tx != nil {
+		st = s.tx.StmtContext(ctx, st)
+	}
+	return prepared{st}
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.m.Range(func(q, v any) bool {
+		if st, ok := v.(*sql.Stmt); ok {
+			_ = st.Close()
+		}
+		c.m.Delete(q)
+		return true
+	})
 }
 
 func (s *Store) t(t time.Time) any { return s.d.timeArg(t) }
