@@ -99,6 +99,10 @@ func TestRevokeAndIntrospect(t *testing.T) {
 	if b := readJSON(t, resp); resp.StatusCode != http.StatusUnauthorized || b["error"] != "invalid_client" {
 		t.Fatalf("public introspection: %d %v", resp.StatusCode, b)
 	}
+	resp = s.PostForm(t, "/oauth2/introspect", url.Values{"token": {fresh.AccessToken}}, public, "")
+	if b := readJSON(t, resp); resp.StatusCode != http.StatusUnauthorized || b["error"] != "invalid_client" {
+		t.Fatalf("public introspection through Basic: %d %v", resp.StatusCode, b)
+	}
 	resp = s.PostForm(t, "/oauth2/introspect", url.Values{"token": {fresh.AccessToken}}, id, "wrong")
 	if b := readJSON(t, resp); resp.StatusCode != http.StatusUnauthorized || b["error"] != "invalid_client" {
 		t.Fatalf("bad secret introspection: %d %v", resp.StatusCode, b)

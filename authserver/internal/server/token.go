@@ -114,6 +114,9 @@ func (h *IntrospectionHandler) introspect(c echo.Context) error {
 	if err != nil {
 		return h.Tokens.ErrorFor(ctx, err)
 	}
+	if client.Public {
+		return oautherr.ErrInvalidClient.WithDescription("introspection requires client authentication")
+	}
 	out, err := h.Tokens.Introspect(ctx, client, token)
 	if err != nil {
 		return h.Tokens.ErrorFor(ctx, err)
