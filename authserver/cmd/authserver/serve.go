@@ -87,8 +87,9 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 	}
 
 	checks := map[string]server.Pinger{"database": st}
+	sqlRefresh := refresh.NewSQL(st)
 	var (
-		rs      refresh.Store     = refresh.NewSQL(st)
+		rs      refresh.Store     = sqlRefresh
 		limiter ratelimit.Limiter = ratelimit.NewMemory(cfg.LoginLimits.Window, time.Now)
 	)
 	var rc *redis.Client
@@ -102,6 +103,8 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 		rs = refresh.NewRedis(rc, redisPrefix, cfg.Tokens.RefreshTTL)
 		limiter = ratelimit.NewRedis(rc, redisPrefix+"limit:", cfg.LoginLimits.Window)
 		checks["redis"] = redisPinger{rc}
+	} else {
+		go sqlRefresh.Sweep(ctx, time.Hour, time.Now, logger)
 	}
 
 	reg := prometheus.NewRegistry()
