@@ -27,9 +27,9 @@ const RememberSpent = 10 * time.Minute
 const MethodS256 = "S256"
 
 var (
-	// ErrNotFound: no such code, or it has expired.
+	// ErrNotFound means there is no such code, or it has expired.
 	ErrNotFound = errors.New("authorization code not found or expired")
-	// ErrReused: the code was redeemed before. The returned Code says which
+	// ErrReused means the code was redeemed before. The returned Code says which
 	// tokens it produced.
 	ErrReused = errors.New("authorization code already used")
 )

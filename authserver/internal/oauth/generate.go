@@ -101,6 +101,7 @@ func (g *accessGenerator) Token(ctx context.Context, data *oauth2.GenerateBasic,
 	if err != nil {
 		return "", "", fmt.Errorf("sign access token: %w", err)
 	}
+	st.accessJTI, st.accessExp = jti, c.ExpiresAt.Time
 	var rt string
 	// A refresh token only for user grants of clients allowed to refresh.
 	if isGenRefresh && data.UserID != "" && slices.Contains(st.client.GrantTypes, GrantRefreshToken) {

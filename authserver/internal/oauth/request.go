@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/portcullis/portcullis/authserver/internal/authcode"
 	"github.com/portcullis/portcullis/authserver/internal/oautherr"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 )
@@ -14,6 +16,7 @@ const (
 	GrantPassword          = "password"
 	GrantClientCredentials = "client_credentials"
 	GrantRefreshToken      = "refresh_token"
+	GrantAuthorizationCode = "authorization_code"
 )
 
 // Client authentication methods (RFC 8414 token_endpoint_auth_methods).
@@ -24,7 +27,7 @@ const (
 )
 
 // GrantTypes lists the grant types this server issues tokens for.
-var GrantTypes = []string{GrantPassword, GrantClientCredentials, GrantRefreshToken}
+var GrantTypes = []string{GrantAuthorizationCode, GrantPassword, GrantClientCredentials, GrantRefreshToken}
 
 // AuthMethods lists the supported client authentication methods.
 var AuthMethods = []string{AuthBasic, AuthPost, AuthNone}
@@ -47,6 +50,10 @@ type TokenRequest struct {
 	RefreshToken string
 	Account      string // narrow roles to this account (plus global ones)
 	RemoteIP     string
+	// authorization_code grant (RFC 6749 4.1.3, RFC 7636 4.5).
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
 }
 
 // ParseClientCredentials reads client authentication from HTTP Basic
@@ -97,6 +104,7 @@ func ParseTokenRequest(form url.Values, basicUser, basicPass string, hasBasic bo
 	r := &TokenRequest{
 		GrantType: form.Get("grant_type"), Username: form.Get("username"), Password: form.Get("password"),
 		Scope: form.Get("scope"), RefreshToken: form.Get("refresh_token"), Account: form.Get("account"), RemoteIP: remoteIP,
+		Code: form.Get("code"), RedirectURI: form.Get("redirect_uri"), CodeVerifier: form.Get("code_verifier"),
 	}
 	switch r.GrantType {
 	case "":
@@ -108,6 +116,10 @@ func ParseTokenRequest(form url.Values, basicUser, basicPass string, hasBasic bo
 	case GrantRefreshToken:
 		if r.RefreshToken == "" {
 			return nil, oautherr.ErrInvalidRequest.WithDescription("refresh_token is required")
+		}
+	case GrantAuthorizationCode:
+		if r.Code == "" || r.RedirectURI == "" {
+			return nil, oautherr.ErrInvalidRequest.WithDescription("code and redirect_uri are required")
 		}
 	case GrantClientCredentials:
 	default:
@@ -199,6 +211,14 @@ type issueState struct {
 	client *storage.Client
 	user   *storage.User         // set by the password grant
 	parent *storage.RefreshToken // set by the refresh grant
+
+	// authorization_code grant: the redeemed code, and what was issued
+	// from it (recorded so that a replayed code can revoke it).
+	code      *authcode.Code
+	codeValue string
+	familyID  string
+	accessJTI string
+	accessExp time.Time
 }
 
 type stateKey struct{}

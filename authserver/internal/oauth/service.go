@@ -13,6 +13,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4/manage"
 	"github.com/go-oauth2/oauth2/v4/server"
 
+	"github.com/portcullis/portcullis/authserver/internal/authcode"
 	"github.com/portcullis/portcullis/authserver/internal/oautherr"
 	"github.com/portcullis/portcullis/authserver/internal/ratelimit"
 	"github.com/portcullis/portcullis/authserver/internal/refresh"
@@ -47,6 +48,7 @@ type Deps struct {
 	Keys      verify.Keys // the signer's published keys, for introspection
 	Passwords Passwords
 	Limiter   ratelimit.Limiter // nil: no login limits
+	Codes     authcode.Store    // nil: no authorization_code grant
 	Logger    *slog.Logger
 	Now       func() time.Time
 	// Revocations, when set, emits the revocation events (issue 6) for an
@@ -71,6 +73,8 @@ type Service struct {
 	refresh   refresh.Store
 	passwords Passwords
 	limiter   ratelimit.Limiter
+	codes     authcode.Store
+	signer    Signer
 	revs      RevocationEmitter
 	log       *slog.Logger
 	now       func() time.Time
@@ -88,6 +92,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg.ClientSecretCacheTTL = time.Minute
 	}
 	s := &Service{cfg: cfg, store: d.Store, refresh: d.Refresh, passwords: d.Passwords, limiter: d.Limiter, revs: d.Revocations, log: d.Logger, now: d.Now}
+	s.codes, s.signer = d.Codes, d.Signer
 	s.clients = &clientStore{store: d.Store, passwords: d.Passwords, cache: newSecretCache(cfg.ClientSecretCacheTTL, d.Now), log: d.Logger}
 
 	v, err := verify.New(verify.Config{
@@ -105,6 +110,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	m.MapAccessGenerate(&accessGenerator{store: d.Store, signer: d.Signer, cfg: &s.cfg, now: d.Now})
 	m.SetPasswordTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL, RefreshTokenExp: cfg.RefreshTTL, IsGenerateRefresh: true})
 	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL})
+	m.SetAuthorizeCodeTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL, RefreshTokenExp: cfg.RefreshTTL, IsGenerateRefresh: true})
 	// Rotation is done by the token store (Create marks the parent spent),
 	// so the library must not delete the old token: a deleted token could
 	// not be recognised when it is reused.
@@ -112,7 +118,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		IsGenerateRefresh: true, IsResetRefreshTime: true})
 
 	sc := server.NewConfig()
-	sc.AllowedGrantTypes = []oauth2.GrantType{oauth2.PasswordCredentials, oauth2.ClientCredentials, oauth2.Refreshing}
+	sc.AllowedGrantTypes = []oauth2.GrantType{oauth2.AuthorizationCode, oauth2.PasswordCredentials, oauth2.ClientCredentials, oauth2.Refreshing}
 	s.srv = server.NewServer(sc, m)
 	s.srv.InternalErrorHandler = internalError
 	s.srv.ResponseErrorHandler = fixStatus
@@ -152,12 +158,23 @@ func (s *Service) Token(ctx context.Context, req *TokenRequest) (map[string]any,
 		}
 	case GrantRefreshToken:
 		tgr.Refresh = req.RefreshToken
+	case GrantAuthorizationCode:
+		if err := s.redeemCode(ctx, st); err != nil {
+			return nil, err
+		}
+		tgr.Code, tgr.RedirectURI = req.Code, req.RedirectURI
 	}
 	ti, err := s.srv.GetAccessToken(ctx, oauth2.GrantType(req.GrantType), tgr)
 	if err != nil {
 		return nil, err
 	}
-	return s.srv.GetTokenData(ti), nil
+	data := s.srv.GetTokenData(ti)
+	if st.code != nil {
+		if err := s.finishCode(ctx, st, data); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 // ErrorFor turns any error of this package into the response to send,

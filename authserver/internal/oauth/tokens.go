@@ -16,8 +16,8 @@ import (
 )
 
 // tokenStore adapts the refresh store to oauth2.TokenStore. Access tokens
-// are self-contained JWTs and are not stored; authorization codes arrive
-// with the authorization-code issue. Misses are (nil, nil), removals of
+// are self-contained JWTs and are not stored; authorization codes live in
+// internal/authcode. Misses are (nil, nil), removals of
 // missing keys are not errors: the library's contract.
 type tokenStore struct {
 	refresh refresh.Store
@@ -68,6 +68,10 @@ func (ts *tokenStore) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 		return err
 	}
 	rec.FamilyID, rec.Account, rec.AuthTime = fam, st.req.Account, now
+	if st.code != nil {
+		rec.AuthTime = st.code.AuthTime
+	}
+	st.familyID = fam
 	if err := ts.refresh.Create(ctx, rec); err != nil {
 		return fmt.Errorf("store refresh token: %w", err)
 	}
@@ -144,7 +148,8 @@ func (ts *tokenStore) RemoveByRefresh(context.Context, string) error { return ni
 // RemoveByAccess is a no-op: access tokens are not stored.
 func (ts *tokenStore) RemoveByAccess(context.Context, string) error { return nil }
 
-// RemoveByCode is a no-op until authorization codes exist.
+// RemoveByCode is a no-op: redemption already spent the code, and the
+// spent record is what lets a replay be recognised.
 func (ts *tokenStore) RemoveByCode(context.Context, string) error { return nil }
 
 // GetByAccess: access tokens are not stored.
@@ -152,8 +157,12 @@ func (ts *tokenStore) GetByAccess(context.Context, string) (oauth2.TokenInfo, er
 	return nil, nil //nolint:nilnil // library contract
 }
 
-// GetByCode: no authorization codes yet.
-func (ts *tokenStore) GetByCode(context.Context, string) (oauth2.TokenInfo, error) {
+// GetByCode returns the code the service redeemed for this request
+// (Service.redeemCode claims it atomically before the library runs).
+func (ts *tokenStore) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo, error) {
+	if st := stateFrom(ctx); st != nil && st.code != nil && st.codeValue == code {
+		return codeTokenInfo(st), nil
+	}
 	return nil, nil //nolint:nilnil // library contract
 }
 

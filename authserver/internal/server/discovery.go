@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,9 @@ import (
 type DiscoveryHandler struct {
 	Issuer string
 	Signer *signer.Signer
+	// Browser: the authorization, userinfo and logout endpoints are
+	// served (issue 7), so they are advertised.
+	Browser bool
 }
 
 // Register implements the handler-group convention.
@@ -51,6 +55,15 @@ type Metadata struct {
 	AccessTokenSigningAlgValuesSupported      []string `json:"access_token_signing_alg_values_supported"`
 	SubjectTypesSupported                     []string `json:"subject_types_supported"`
 	ClaimsSupported                           []string `json:"claims_supported"`
+	// Browser flow (authorization code with PKCE, OpenID Connect).
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint,omitempty"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint,omitempty"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	PromptValuesSupported                      []string `json:"prompt_values_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 func (h *DiscoveryHandler) metadata(c echo.Context) error {
@@ -71,6 +84,20 @@ func (h *DiscoveryHandler) metadata(c echo.Context) error {
 		AccessTokenSigningAlgValuesSupported:      algs,
 		SubjectTypesSupported:                     []string{"public"},
 		ClaimsSupported:                           []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles"},
+	}
+	if h.Browser {
+		md.AuthorizationEndpoint = base + "/oauth2/authorize"
+		md.UserinfoEndpoint = base + "/userinfo"
+		md.EndSessionEndpoint = base + "/oauth2/logout"
+		md.ResponseTypesSupported = []string{"code"}
+		md.ResponseModesSupported = []string{"query"}
+		md.CodeChallengeMethodsSupported = []string{"S256"}
+		md.ScopesSupported = []string{"openid", "profile", "email", "offline_access"}
+		md.PromptValuesSupported = []string{"none", "login"}
+		md.AuthorizationResponseIssParameterSupported = true
+		md.ClaimsSupported = append(md.ClaimsSupported, "nonce", "auth_time", "preferred_username", "name", "email")
+	} else {
+		md.GrantTypesSupported = slices.DeleteFunc(slices.Clone(md.GrantTypesSupported), func(g string) bool { return g == oauth.GrantAuthorizationCode })
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.JSON(http.StatusOK, md)

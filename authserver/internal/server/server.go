@@ -40,6 +40,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Metrics  *Metrics
 	Logger   *slog.Logger
+	// Browser are the browser-flow handler groups (authorize, login,
+	// logout, userinfo; see authorize.Routes), registered at the root.
+	Browser []interface{ Register(g *echo.Group) }
 }
 
 // Server is the auth server's HTTP server.
@@ -69,9 +72,12 @@ func New(cfg Config, d Deps) *Server {
 	(&TokenHandler{Tokens: d.Tokens, Metrics: d.Metrics, BodyLimit: cfg.BodyLimit}).Register(root)
 	(&RevocationHandler{Tokens: d.Tokens, BodyLimit: cfg.BodyLimit}).Register(root)
 	(&IntrospectionHandler{Tokens: d.Tokens, BodyLimit: cfg.BodyLimit}).Register(root)
-	(&DiscoveryHandler{Issuer: cfg.Issuer, Signer: d.Signer}).Register(root)
+	(&DiscoveryHandler{Issuer: cfg.Issuer, Signer: d.Signer, Browser: len(d.Browser) > 0}).Register(root)
 	(&HealthHandler{Signer: d.Signer, Checks: d.Checks, Logger: d.Logger}).Register(root)
 	(&MetricsHandler{Registry: d.Registry}).Register(root)
+	for _, b := range d.Browser {
+		b.Register(root)
+	}
 	return &Server{cfg: cfg, echo: e, log: d.Logger}
 }
 

@@ -17,6 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portcullis/portcullis/authserver/internal/authcode"
+	"github.com/portcullis/portcullis/authserver/internal/authorize"
+	"github.com/portcullis/portcullis/authserver/internal/login"
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
 	"github.com/portcullis/portcullis/authserver/internal/password"
 	"github.com/portcullis/portcullis/authserver/internal/ratelimit"
@@ -85,6 +88,7 @@ type Server struct {
 	Store     *sqlstore.Store
 	Signer    *signer.Signer
 	Tokens    *oauth.Service
+	Codes     authcode.Store // authorization codes (the browser flow)
 	Passwords *password.Hasher
 	Clock     *Clock
 	Registry  *prometheus.Registry
@@ -168,6 +172,7 @@ func New(tb testing.TB, o Options) *Server {
 	}
 	reg := prometheus.NewRegistry()
 	metrics := server.NewMetrics(reg)
+	codes := authcode.NewMemory(clock.Now)
 	svc, err := oauth.New(oauth.Config{
 		Issuer: issuer, Audience: o.Audience, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL,
 		RefreshReuseGrace: o.RefreshReuseGrace, RolesFormat: o.RolesFormat, Limits: o.Limits,
@@ -175,6 +180,7 @@ func New(tb testing.TB, o Options) *Server {
 	}, oauth.Deps{
 		Store: st, Refresh: rs, Signer: sg, Keys: sg, Passwords: pw,
 		Limiter: ratelimit.NewMemory(o.LimitWindow, clock.Now), Logger: o.Logger, Now: clock.Now,
+		Codes: codes,
 	})
 	if err != nil {
 		tb.Fatalf("token service: %v", err)
@@ -182,11 +188,13 @@ func New(tb testing.TB, o Options) *Server {
 	srv := server.New(server.Config{Issuer: issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: map[string]server.Pinger{"database": st},
 		Registry: reg, Metrics: metrics, Logger: o.Logger,
+		Browser: authorize.Routes(authorize.Deps{Issuer: issuer, Store: st, Tokens: svc, Codes: codes,
+			Sessions: login.NewMemorySessions(clock.Now), Logger: o.Logger, Now: clock.Now}),
 	})
 	hs.Config.Handler = srv.Handler()
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Passwords: pw, Clock: clock, Registry: reg, Options: o}
+	return &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Codes: codes, Passwords: pw, Clock: clock, Registry: reg, Options: o}
 }
 
 func testOutput(tb testing.TB) io.Writer {
