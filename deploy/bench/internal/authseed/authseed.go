@@ -97,9 +97,10 @@ func (s *Server) CLI(ctx context.Context, stdin string, args ...string) ([]byte,
 	return stdout.Bytes(), nil
 }
 
-// Parallel runs fn(i) for i in [0, n) on two workers (the CLI is a process
-// per call; SQLite takes one writer at a time anyway) and returns the first
-// error.
+// Parallel runs fn(i) for i in [0, n) on four workers and returns the first
+// error. Each CLI call is a process that spends most of its life starting
+// and opening the database, so a few run side by side even on two cores;
+// SQLite queues their short writes (busy_timeout).
 func Parallel(n int, fn func(i int) error) error {
 	var (
 		wg    sync.WaitGroup
@@ -107,7 +108,7 @@ func Parallel(n int, fn func(i int) error) error {
 		first error
 		next  = make(chan int)
 	)
-	for range 2 {
+	for range 4 {
 		wg.Go(func() {
 			for i := range next {
 				if err := fn(i); err != nil {

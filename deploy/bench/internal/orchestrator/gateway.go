@@ -213,8 +213,22 @@ func (o *orch) tokenSizes(ctx context.Context, srv *authseed.Server) error {
 		}
 	}
 	counts := []int{1, 10, 100}
-	if err := authseed.Parallel(len(counts), func(i int) error {
-		return srv.CreateUser(ctx, fmt.Sprintf("size-%d", counts[i]), benchPassword, all[:counts[i]])
+	type userGrant struct {
+		user  string
+		grant [3]string
+	}
+	var pending []userGrant
+	for _, n := range counts {
+		u := fmt.Sprintf("size-%d", n)
+		if err := srv.CreateUser(ctx, u, benchPassword, nil); err != nil {
+			return err
+		}
+		for _, g := range all[:n] {
+			pending = append(pending, userGrant{u, g})
+		}
+	}
+	if err := authseed.Parallel(len(pending), func(i int) error {
+		return srv.Grant(ctx, "--username", pending[i].user, pending[i].grant)
 	}); err != nil {
 		return err
 	}
