@@ -77,6 +77,9 @@ func (s *Store) ListAccounts(ctx context.Context, p storage.Page) ([]storage.Acc
 func (s *Store) UpdateAccount(ctx context.Context, name string, update func(*storage.Account) error) (*storage.Account, error) {
 	var out *storage.Account
 	err := s.inTx(ctx, func(tx *Store) error {
+		if err := tx.lockRow(ctx, "accounts", "name", name); err != nil {
+			return fmt.Errorf("update account %q: %w", name, err)
+		}
 		a, err := tx.GetAccount(ctx, name)
 		if err != nil {
 			return err

@@ -94,6 +94,15 @@ func (s *Store) UpdateApplication(ctx context.Context, account, name string, upd
 		if err != nil {
 			return err
 		}
+		if tx.d.forUpdate != "" {
+			// Lock by id, then read again what the lock now protects.
+			if err := tx.lockRow(ctx, "applications", "id", p.ID); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			if p, err = tx.GetApplication(ctx, account, name); err != nil {
+				return err
+			}
+		}
 		id, created := p.ID, p.CreatedAt
 		if err := update(p); err != nil {
 			return err

@@ -136,6 +136,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 	what := fmt.Sprintf("update client %q", id)
 	var out *storage.Client
 	err := s.inTx(ctx, func(tx *Store) error {
+		if err := tx.lockRow(ctx, "clients", "id", id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		c, err := tx.GetClient(ctx, id)
 		if err != nil {
 			return err

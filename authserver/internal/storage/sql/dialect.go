@@ -29,6 +29,9 @@ type dialect struct {
 	// lockRevocations is run inside the transaction that appends a
 	// revocation event; empty when the database already serialises writers.
 	lockRevocations string
+	// forUpdate is appended to the SELECT that locks a row before a
+	// read-modify-write; empty when transactions already serialise writers.
+	forUpdate string
 }
 
 var sqliteDialect = dialect{
@@ -36,8 +39,10 @@ var sqliteDialect = dialect{
 	goose:   goose.DialectSQLite3,
 	rebind:  func(q string) string { return q },
 	timeArg: func(t time.Time) any { return t.UnixMicro() },
-	// SQLite has one writer at a time: seq order is already commit order.
+	// SQLite has one writer at a time (BEGIN IMMEDIATE): seq order is
+	// already commit order, and a read-modify-write cannot interleave.
 	lockRevocations: "",
+	forUpdate:       "",
 }
 
 var postgresDialect = dialect{
@@ -49,6 +54,10 @@ var postgresDialect = dialect{
 	// lock a reader could see seq 11 committed before seq 10 and move its
 	// cursor past 10 for good.
 	lockRevocations: "LOCK TABLE revocation_events IN SHARE ROW EXCLUSIVE MODE",
+	// READ COMMITTED lets two transactions read the same row and both
+	// write it back; locking the row first makes the second wait and read
+	// the first one's result.
+	forUpdate: " FOR UPDATE",
 }
 
 // rebindDollar turns "?" placeholders into PostgreSQL's $1, $2, ... Our

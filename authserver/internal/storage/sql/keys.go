@@ -61,7 +61,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 	what := fmt.Sprintf("update signing key %q", id)
 	var out *storage.SigningKey
 	err := s.inTx(ctx, func(tx *Store) error {
-		k, err := scanKey(tx.queryRow(ctx, `SELECT `+keyCols+` FROM signing_keys WHERE id = ?`, id))
+		k, err := scanKey(tx.queryRow(ctx, `SELECT `+keyCols+` FROM signing_keys WHERE id = ?`+tx.d.forUpdate, id))
 		if err != nil {
 			return notFound(err, what)
 		}

@@ -389,6 +389,21 @@ func NewID(prefix string) string {
 	return prefix + idEncoding.EncodeToString(b[:])
 }
 
+// lockRow locks the row of table whose col equals val until the transaction
+// ends, where the dialect needs it (see dialect.forUpdate). Call it inside
+// inTx before reading a row that will be written back.
+func (s *Store) lockRow(ctx context.Context, table, col, val string) error {
+	if s.d.forUpdate == "" {
+		return nil
+	}
+	var one int
+	err := s.queryRow(ctx, `SELECT 1 FROM `+table+` WHERE `+col+` = ?`+s.d.forUpdate, val).Scan(&one)
+	if err != nil {
+		return notFound(err, "lock "+table+" row")
+	}
+	return nil
+}
+
 // affected returns ErrNotFound when a single-row write changed nothing.
 func affected(res sql.Result, what string) error {
 	n, err := res.RowsAffected()

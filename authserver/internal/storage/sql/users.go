@@ -119,6 +119,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 	what := fmt.Sprintf("update user %q", id)
 	var out *storage.User
 	err := s.inTx(ctx, func(tx *Store) error {
+		if err := tx.lockRow(ctx, "users", "id", id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		u, err := tx.GetUser(ctx, id)
 		if err != nil {
 			return err

@@ -51,6 +51,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TxNested", testTxNested},
 		{"ConcurrentSameUsername", testConcurrentSameUsername},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentUpdatesKeepEveryWrite", testConcurrentUpdatesKeepEveryWrite},
 		{"TimesRoundTrip", testTimesRoundTrip},
 	}
 	for _, c := range cases {
