@@ -15,6 +15,7 @@ import (
 // therefore which keys) will then check everything, iss included.
 type Issuers struct {
 	byIssuer map[string]*Verifier
+	only     *Verifier // set when there is exactly one issuer
 	maxSize  int
 }
 
@@ -28,6 +29,9 @@ func NewIssuers(vs ...*Verifier) (*Issuers, error) {
 		}
 		is.byIssuer[v.issuer] = v
 		is.maxSize = max(is.maxSize, v.maxSize)
+	}
+	if len(vs) == 1 {
+		is.only = vs[0]
 	}
 	return is, nil
 }
@@ -43,6 +47,11 @@ func (is *Issuers) Verifier(iss string) (*Verifier, bool) {
 func (is *Issuers) Verify(ctx context.Context, raw string) (*Token, *Verifier, error) {
 	if len(raw) > is.maxSize {
 		return nil, nil, newErr(ReasonTooLarge, fmt.Errorf("%d bytes, limit %d", len(raw), is.maxSize))
+	}
+	if is.only != nil {
+		// One issuer: no need to peek; its verifier checks iss exactly.
+		t, err := is.only.Verify(ctx, raw)
+		return t, is.only, err
 	}
 	iss, err := UnverifiedIssuer(raw)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func (e *benchEnv) get(b *testing.B, url, token string, withToken bool) {
 // same way, to the same upstream.
 func BenchmarkBareProxy(b *testing.B) {
 	e, _, _ := newBenchEnv(b)
-	e.run(b, e.bareProxy(b)+"/accounts/acme/apps/billing/x", false)
+	e.run(b, e.bareProxy(b)+"/accounts/acme/apps/billing/x", true) // same requests, token included
 }
 
 // BenchmarkGatewayPublic: the full chain for a public resource.
@@ -146,4 +147,64 @@ func BenchmarkGatewayRolesCached(b *testing.B) {
 func BenchmarkGatewayRolesUncached(b *testing.B) {
 	e, is, clock := newBenchEnv(b)
 	e.run(b, e.gateway(b, is, clock, false)+"/accounts/acme/apps/billing/x", true)
+}
+
+// BenchmarkGatewayRatios interleaves the four configurations in short
+// rounds (each round: the same number of requests through each, 8 client
+// goroutines) so that load from elsewhere on the machine hits them alike,
+// and reports each one's throughput relative to the bare proxy. Run with
+// -benchtime=Nx: N rounds.
+func BenchmarkGatewayRatios(b *testing.B) {
+	e, is, clock := newBenchEnv(b)
+	type row struct {
+		name      string
+		url       string
+		withToken bool
+		elapsed   time.Duration
+	}
+	rows := []*row{
+		// The bare proxy gets the same requests, token included.
+		{name: "bare", url: e.bareProxy(b) + "/accounts/acme/apps/billing/x", withToken: true},
+		{name: "public", url: e.gateway(b, is, clock, true) + "/public/x"},
+		{name: "cached", url: e.gateway(b, is, clock, true) + "/accounts/acme/apps/billing/x", withToken: true},
+		{name: "uncached", url: e.gateway(b, is, clock, false) + "/accounts/acme/apps/billing/x", withToken: true},
+	}
+	const perRound, workers = 400, 8
+	for _, r := range rows { // warm connections and caches
+		for i := range benchTokens {
+			e.get(b, r.url, e.tokens[i], r.withToken)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, r := range rows {
+			var next atomic.Uint64
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						n := next.Add(1)
+						if n > perRound {
+							return
+						}
+						e.get(b, r.url, e.tokens[n%benchTokens], r.withToken)
+					}
+				}()
+			}
+			wg.Wait()
+			r.elapsed += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	bare := rows[0].elapsed
+	for _, r := range rows {
+		rps := float64(perRound*b.N) / r.elapsed.Seconds()
+		b.ReportMetric(rps, r.name+"-req/s")
+		if r.name != "bare" {
+			b.ReportMetric(float64(bare)/float64(r.elapsed), r.name+"/bare")
+		}
+	}
 }

@@ -187,7 +187,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r.Header["X-Request-Id"])
 	var idHeader []string
 	if id == "" {
-		id = g.reqIDBase + strconv.FormatUint(g.reqCounter.Add(1), 10)
+		var buf [48]byte
+		id = string(strconv.AppendUint(append(buf[:0], g.reqIDBase...), g.reqCounter.Add(1), 10))
 		idHeader = []string{id}
 		r.Header["X-Request-Id"] = idHeader
 	} else {

@@ -72,6 +72,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !rt.res.ForwardToken {
 		delete(r.Header, "Authorization")
 	}
+	if c := r.Header["Connection"]; len(c) > 0 {
+		// ReverseProxy drops every header the Connection header names; a
+		// client naming ours would strip the identity the upstream relies on.
+		r.Header["Connection"] = withoutIdentityTokens(c)
+	}
 	if id != nil && rt.upgradeable && isUpgrade(r) {
 		rt.proxy.ServeHTTP(&expiringWriter{reqState: st, expires: id.tok.ExpiresAt, now: rt.g.now}, r)
 		return
@@ -219,4 +224,47 @@ func stripIdentityHeaders(h map[string][]string) {
 			delete(h, k)
 		}
 	}
+}
+
+// withoutIdentityTokens removes X-Portcullis-* names (any spelling) from
+// Connection header values; values without them are returned as they are.
+func withoutIdentityTokens(values []string) []string {
+	dirty := false
+	for _, v := range values {
+		if containsFold(v, "portcullis") {
+			dirty = true
+			break
+		}
+	}
+	if !dirty {
+		return values
+	}
+	var out []string
+	for _, v := range values {
+		var keep []string
+		for _, tok := range strings.Split(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok == "" {
+				continue
+			}
+			h := map[string][]string{tok: nil}
+			if stripIdentityHeaders(h); len(h) == 1 {
+				keep = append(keep, tok)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, strings.Join(keep, ", "))
+		}
+	}
+	return out
+}
+
+// containsFold is an allocation-free ASCII case-insensitive substring test.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
