@@ -86,7 +86,7 @@ func (s *Service) Grant(ctx context.Context, actor Actor, r GrantRequest) (*stor
 		if err := s.revokeUserTokens(ctx, tx, g.UserID); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "grant.create", g.ID, nil, g)
+		return audit(ctx, tx, actor, "grant.create", g.ID, nil, viewGrant(g))
 	})
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, r GrantRequest) (*sto
 		if err := s.revokeUserTokens(ctx, tx, g.UserID); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "grant.delete", g.ID, g, nil)
+		return audit(ctx, tx, actor, "grant.delete", g.ID, viewGrant(g), nil)
 	})
 	if err != nil {
 		return nil, err
