@@ -83,10 +83,24 @@ func (s *scope) UnmarshalJSON(b []byte) error {
 // registered is the typed part of the payload every issuer shares.
 type registered struct {
 	jwt.RegisteredClaims
-	ClientID string          `json:"client_id"`
-	AZP      string          `json:"azp"` // auth0/OIDC style client id
-	Scope    scope           `json:"scope"`
-	Roles    json.RawMessage `json:"roles"`
+	ClientID string     `json:"client_id"`
+	AZP      string     `json:"azp"` // auth0/OIDC style client id
+	Scope    scope      `json:"scope"`
+	Roles    rolesField `json:"roles"`
+}
+
+// rolesField decodes the "roles" claim in the verifier's format during the
+// one pass over the payload. A malformed value is kept as err (reported as
+// ReasonClaims after the signature is checked), not as a decode failure.
+type rolesField struct {
+	format claims.Format
+	grants []roles.Grant
+	err    error
+}
+
+func (r *rolesField) UnmarshalJSON(b []byte) error {
+	r.grants, r.err = decodeGrants(b, r.format)
+	return nil
 }
 
 // tokenClaims is the jwt.Claims the parser fills. Its UnmarshalJSON decodes
@@ -95,17 +109,19 @@ type registered struct {
 // configured subject and roles can be found without any map[string]any.
 type tokenClaims struct {
 	registered
-	v        *Verifier
-	subject  string
-	rolesRaw json.RawMessage
+	v       *Verifier
+	subject string
+	grants  []roles.Grant
+	rolesOK error
 }
 
 func (c *tokenClaims) UnmarshalJSON(b []byte) error {
+	c.Roles.format = c.v.format
 	if err := json.Unmarshal(b, &c.registered); err != nil {
 		return fmt.Errorf("claims: %w", err)
 	}
 	c.subject = c.Subject
-	c.rolesRaw = c.Roles
+	c.grants, c.rolesOK = c.Roles.grants, c.Roles.err
 	if !c.v.needsMembers {
 		return nil
 	}
@@ -130,7 +146,7 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("roles claim: %w", err)
 		}
-		c.rolesRaw = raw
+		c.grants, c.rolesOK = decodeGrants(raw, c.v.format)
 	}
 	return nil
 }

@@ -226,10 +226,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if c.subject == "" {
 		return nil, newErr(ReasonClaims, errors.New("the subject claim is missing or empty"))
 	}
-	grants, err := decodeGrants(c.rolesRaw, v.format)
-	if err != nil {
-		return nil, newErr(ReasonClaims, err)
+	if c.rolesOK != nil {
+		return nil, newErr(ReasonClaims, c.rolesOK)
 	}
+	grants := c.grants
 	out := &Token{
 		Subject:   c.subject,
 		ClientID:  c.ClientID,

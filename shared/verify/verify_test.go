@@ -37,7 +37,7 @@ var (
 	tk       testKeys
 )
 
-func keys(t *testing.T) testKeys {
+func keys(t testing.TB) testKeys {
 	t.Helper()
 	keysOnce.Do(func() {
 		var err error
@@ -81,7 +81,7 @@ func baseClaims() jwt.MapClaims {
 	}
 }
 
-func sign(t *testing.T, m jwt.SigningMethod, key any, header map[string]any, c jwt.MapClaims) string {
+func sign(t testing.TB, m jwt.SigningMethod, key any, header map[string]any, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(m, c)
 	tok.Header["typ"] = "at+jwt"
@@ -106,7 +106,7 @@ func unsigned(c string) string {
 	return h + "." + base64.RawURLEncoding.EncodeToString([]byte(c)) + "."
 }
 
-func newVerifier(t *testing.T, tweak func(*verify.Config)) *verify.Verifier {
+func newVerifier(t testing.TB, tweak func(*verify.Config)) *verify.Verifier {
 	t.Helper()
 	cfg := verify.Config{
 		Issuer:    iss,
