@@ -261,3 +261,29 @@ func TestEnvironmentOverridesConfig(t *testing.T) {
 		t.Fatalf("bad PORTCULLIS_DATABASE: err %v, output %q", err, out)
 	}
 }
+
+func TestTwoProcessesSameUsername(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("", "migrate")
+	// Two processes on one SQLite file: the busy timeout queues them and the
+	// unique index picks exactly one winner.
+	for round := range 3 {
+		name := fmt.Sprintf("racer%d", round)
+		results := make(chan result, 2)
+		for _, n := range []string{name, strings.ToUpper(name)} {
+			go func() { results <- c.runIn("password1", "user", "create", "--username", n, "--password-stdin") }()
+		}
+		a, b := <-results, <-results
+		if a.code+b.code != 1 || (a.code != 0 && b.code != 0) {
+			t.Fatalf("round %d: exit codes %d and %d (stderr %q / %q); want one 0 and one 1", round, a.code, b.code, a.stderr, b.stderr)
+		}
+		loser := a
+		if a.code == 0 {
+			loser = b
+		}
+		if !strings.Contains(loser.stderr, "already exists") {
+			t.Fatalf("round %d: loser said %q", round, loser.stderr)
+		}
+	}
+}

@@ -31,3 +31,33 @@ func TestRebindDollar(t *testing.T) {
 		t.Fatalf("rebindDollar = %q", got)
 	}
 }
+
+func TestMigrationsDownAndUpAgain(t *testing.T) {
+	s, err := Open(t.Context(), "sqlite:"+t.TempDir()+"/down.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	top, err := s.Migrate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(t.Context(), 0); err != nil {
+		t.Fatalf("down to 0: %v", err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(t.Context(),
+		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'goose%' AND name NOT LIKE 'sqlite%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d tables left after migrating down to 0", n)
+	}
+	if v, err := s.Migrate(t.Context()); err != nil || v != top {
+		t.Fatalf("migrate up again = %d, %v; want %d", v, err, top)
+	}
+}
