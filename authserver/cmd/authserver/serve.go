@@ -11,7 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/portcullis/portcullis/authserver/internal/admin"
 	"github.com/portcullis/portcullis/authserver/internal/config"
+	"github.com/portcullis/portcullis/authserver/internal/identity"
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
 	"github.com/portcullis/portcullis/authserver/internal/password"
 	"github.com/portcullis/portcullis/authserver/internal/ratelimit"
@@ -126,8 +128,13 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 	if err != nil {
 		return nil, nil, closeDeps, err
 	}
+	// The admin API (issue 5) runs every change through the identity
+	// service, whose events feed the revocation emitter.
+	ids := identity.New(st, hasher, logger)
+	ids.Events = revocation.IdentityEvents{Emitter: emitter, Logger: logger}
 	srv := server.New(server.Config{Issuer: cfg.Issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: checks, Registry: reg, Metrics: metrics, Logger: logger,
+		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Signer: sg, Logger: logger},
 	})
 	// Revocation feed and logout (issue 6).
 	root := srv.Echo().Group("")

@@ -43,6 +43,13 @@ type Deps struct {
 	// Browser are the browser-flow handler groups (authorize, login,
 	// logout, userinfo; see authorize.Routes), registered at the root.
 	Browser []interface{ Register(g *echo.Group) }
+	// Admin, when set, is the admin API, mounted under /api/v1.
+	Admin Registrar
+}
+
+// Registrar is a handler group that registers its routes on a group.
+type Registrar interface {
+	Register(g *echo.Group)
 }
 
 // Server is the auth server's HTTP server.
@@ -77,6 +84,9 @@ func New(cfg Config, d Deps) *Server {
 	(&MetricsHandler{Registry: d.Registry}).Register(root)
 	for _, b := range d.Browser {
 		b.Register(root)
+	}
+	if d.Admin != nil {
+		d.Admin.Register(e.Group("/api/v1"))
 	}
 	return &Server{cfg: cfg, echo: e, log: d.Logger}
 }

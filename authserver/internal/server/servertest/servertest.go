@@ -17,8 +17,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portcullis/portcullis/authserver/internal/admin"
 	"github.com/portcullis/portcullis/authserver/internal/authcode"
 	"github.com/portcullis/portcullis/authserver/internal/authorize"
+	"github.com/portcullis/portcullis/authserver/internal/identity"
 	"github.com/portcullis/portcullis/authserver/internal/login"
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
 	"github.com/portcullis/portcullis/authserver/internal/password"
@@ -79,6 +81,9 @@ type Options struct {
 	// use the production defaults); MaxConcurrent sizes the hashing pool.
 	PasswordParams *password.Params
 	MaxConcurrent  int
+	// DSN opens this database instead of a fresh SQLite file (e.g. a
+	// Postgres schema of the caller's); it is migrated here.
+	DSN string
 }
 
 // Server is a running auth server.
@@ -88,7 +93,8 @@ type Server struct {
 	Store     *sqlstore.Store
 	Signer    *signer.Signer
 	Tokens    *oauth.Service
-	Codes     authcode.Store // authorization codes (the browser flow)
+	Identity  *identity.Service // the service behind the admin API
+	Codes     authcode.Store    // authorization codes (the browser flow)
 	Passwords *password.Hasher
 	Clock     *Clock
 	Registry  *prometheus.Registry
@@ -132,7 +138,11 @@ func New(tb testing.TB, o Options) *Server {
 	}
 	clock := NewClock(o.Start)
 
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "auth.db"), o.Logger)
+	dsn := o.DSN
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(tb.TempDir(), "auth.db")
+	}
+	st, err := sqlstore.Open(ctx, dsn, o.Logger)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -185,16 +195,19 @@ func New(tb testing.TB, o Options) *Server {
 	if err != nil {
 		tb.Fatalf("token service: %v", err)
 	}
+	ids := identity.New(st, pw, o.Logger)
+	ids.Now = clock.Now
 	srv := server.New(server.Config{Issuer: issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: map[string]server.Pinger{"database": st},
 		Registry: reg, Metrics: metrics, Logger: o.Logger,
 		Browser: authorize.Routes(authorize.Deps{Issuer: issuer, Store: st, Tokens: svc, Codes: codes,
 			Sessions: login.NewMemorySessions(clock.Now), Logger: o.Logger, Now: clock.Now}),
+		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Signer: sg, Logger: o.Logger, Now: clock.Now},
 	})
 	hs.Config.Handler = srv.Handler()
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Codes: codes, Passwords: pw, Clock: clock, Registry: reg, Options: o}
+	return &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Codes: codes, Identity: ids, Passwords: pw, Clock: clock, Registry: reg, Options: o}
 }
 
 func testOutput(tb testing.TB) io.Writer {
