@@ -1,6 +1,3 @@
-// Package storagetest is the conformance suite every storage.Store backend
-// runs: it is written once against the interface and called from each
-// backend's tests with a constructor for fresh stores.
 package storagetest
 
 import (
