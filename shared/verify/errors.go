@@ -42,7 +42,7 @@ var reasonText = [...]struct{ code, desc string }{
 	ReasonIssuer:          {"issuer", "the token issuer is not trusted"},
 	ReasonAudience:        {"audience", "the token audience is not accepted"},
 	ReasonClaims:          {"claims", "the token claims are invalid"},
-	ReasonRevoked:         {"revoked", "the token has been revoked"},
+	ReasonRevoked:         {"revoked", "token revoked"},
 }
 
 // String is a short machine-friendly name (for metrics labels and logs).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portcullis/portcullis/gateway/internal/config"
 	"github.com/portcullis/portcullis/gateway/internal/gateway"
+	"github.com/portcullis/portcullis/gateway/internal/revocation"
 )
 
 func serveCmd() *cobra.Command {
@@ -33,7 +34,20 @@ func serveCmd() *cobra.Command {
 			log := newLogger(cfg.Log)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			g, err := gateway.New(ctx, cfg, gateway.Options{Logger: log})
+			opts := gateway.Options{Logger: log}
+			if cfg.Revocation.Enabled() {
+				// Revocation events (issue 6): the set is loaded and
+				// followed in the background; until the first full load
+				// tokens are refused and /readyz says not ready. The
+				// section is read at start only (a reload keeps it).
+				rv, err := revocation.New(cfg.Revocation, revocation.Deps{Logger: log})
+				if err != nil {
+					return &exitError{1, err}
+				}
+				go rv.Run(ctx)
+				opts.Revocations = rv
+			}
+			g, err := gateway.New(ctx, cfg, opts)
 			if err != nil {
 				return &exitError{1, err}
 			}

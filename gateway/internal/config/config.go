@@ -10,6 +10,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/portcullis/portcullis/gateway/internal/revocation"
 )
 
 // Access modes of a resource.
@@ -32,6 +34,9 @@ type File struct {
 	Server     Server     `yaml:"server" envPrefix:"SERVER_"`
 	Log        Log        `yaml:"log" envPrefix:"LOG_"`
 	Reload     Reload     `yaml:"reload" envPrefix:"RELOAD_"`
+	// Revocation selects where revocation events come from (Redis or the
+	// auth server's feed), or none; see docs/configuration-gateway.md.
+	Revocation revocation.Config `yaml:"revocation" envPrefix:"REVOCATION_"`
 }
 
 // Issuer is one trusted token issuer.

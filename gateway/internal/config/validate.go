@@ -60,6 +60,14 @@ func (f *File) Validate() error {
 		add("log.format %q: want json or text", f.Log.Format)
 	}
 
+	if f.Revocation.Enabled() {
+		if err := f.Revocation.Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				add("%s", line)
+			}
+		}
+	}
+
 	f.validateIssuers(add)
 	f.validateResources(add, own)
 	if len(p) == 0 {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portcullis/portcullis/gateway/internal/config"
@@ -27,6 +28,16 @@ import (
 type Revoker interface {
 	Revoked(jti, sub, clientID string, issuedAt time.Time) bool
 }
+
+// A Revoker may also report readiness (/readyz is not ready while it
+// returns an error) and register its metrics on the gateway's registry;
+// gateway/internal/revocation.Revocations does both.
+type (
+	readiness         interface{ Ready() error }
+	metricsRegisterer interface {
+		RegisterMetrics(prometheus.Registerer) error
+	}
+)
 
 // Options are the gateway's dependencies.
 type Options struct {
@@ -84,6 +95,11 @@ func New(ctx context.Context, cfg *config.File, opts Options) (*Gateway, error) 
 		g.client = &http.Client{Timeout: 10 * time.Second}
 	}
 	g.metricsH = promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{})
+	if m, ok := g.revocations.(metricsRegisterer); ok {
+		if err := m.RegisterMetrics(g.metrics.Registry); err != nil {
+			return nil, err
+		}
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	g.reqIDBase = hex.EncodeToString(b[:]) + "-"
@@ -241,6 +257,11 @@ func (g *Gateway) serveReady(st *reqState, rt *runtime) {
 	if !ready {
 		st.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = st.Write([]byte(`{"status":"not ready","reason":"issuer keys not loaded"}` + "\n"))
+		return
+	}
+	if r, ok := g.revocations.(readiness); ok && r.Ready() != nil {
+		st.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = st.Write([]byte(`{"status":"not ready","reason":"revocation set not in sync"}` + "\n"))
 		return
 	}
 	_, _ = st.Write([]byte(`{"status":"ready"}` + "\n"))

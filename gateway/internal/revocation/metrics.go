@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -18,10 +19,7 @@ type metrics struct {
 	lastSync     prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer, source string, set *revocation.Set) *metrics {
-	if reg == nil {
-		return nil
-	}
+func newMetrics(reg prometheus.Registerer, source string, set *revocation.Set) (*metrics, error) {
 	constLabels := prometheus.Labels{"source": source}
 	m := &metrics{
 		appliedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -51,8 +49,12 @@ func newMetrics(reg prometheus.Registerer, source string, set *revocation.Set) *
 		Name: "portcullis_gateway_revocation_set_size",
 		Help: "Entries in the in-memory revocation set.", ConstLabels: constLabels,
 	}, func() float64 { return float64(set.Len()) })
-	reg.MustRegister(m.appliedTotal, m.lagSeconds, m.errors, m.inSync, m.lastSync, size)
-	return m
+	for _, c := range []prometheus.Collector{m.appliedTotal, m.lagSeconds, m.errors, m.inSync, m.lastSync, size} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register revocation metrics: %w", err)
+		}
+	}
+	return m, nil
 }
 
 func (m *metrics) applied(k revocation.Kind) {

@@ -17,27 +17,31 @@ import (
 	"github.com/portcullis/portcullis/shared/revocation"
 )
 
-// Config selects and tunes the source. Exactly one of Redis and Feed is
-// set. The zero values of the tuning fields mean the defaults.
+// Config is the gateway's `revocation:` section. Exactly one of Redis and
+// Feed is set, or none (no revocation checks). The tuning fields are not
+// in the file; their zero values mean the defaults.
 type Config struct {
-	Redis  string // redis://host:port/db URL
-	Prefix string // Redis key and channel prefix (revocation.DefaultPrefix)
+	Redis  string `yaml:"redis" env:"REDIS"`   // redis://host:port/db URL
+	Prefix string `yaml:"prefix" env:"PREFIX"` // Redis key and channel prefix (revocation.DefaultPrefix)
 
-	Feed         string // URL of the auth server's GET /oauth2/revocations
-	ClientID     string
-	ClientSecret string
-	Interval     time.Duration // feed poll period (2s)
+	Feed         string        `yaml:"feed" env:"FEED"` // URL of the auth server's GET /oauth2/revocations
+	ClientID     string        `yaml:"client_id" env:"CLIENT_ID"`
+	ClientSecret string        `yaml:"client_secret" env:"CLIENT_SECRET"`
+	Interval     time.Duration `yaml:"interval" env:"INTERVAL"` // feed poll period (2s)
 
 	// FailClosed refuses every token while the source is out of sync (see
 	// Revoked). Either way, tokens are refused until the first full sync.
-	FailClosed bool
+	FailClosed bool `yaml:"fail_closed" env:"FAIL_CLOSED"`
 
-	MinBackoff  time.Duration // first reconnect delay (100ms)
-	MaxBackoff  time.Duration // reconnect delay cap (5s)
-	PingEvery   time.Duration // Redis: ping an idle subscription this often (15s)
-	ResyncEvery time.Duration // feed: re-read the whole live set this often (5m)
-	SweepEvery  time.Duration // drop moot entries this often (10s)
+	MinBackoff  time.Duration `yaml:"-" env:"-"` // first reconnect delay (100ms)
+	MaxBackoff  time.Duration `yaml:"-" env:"-"` // reconnect delay cap (5s)
+	PingEvery   time.Duration `yaml:"-" env:"-"` // Redis: ping an idle subscription this often (15s)
+	ResyncEvery time.Duration `yaml:"-" env:"-"` // feed: re-read the whole live set this often (5m)
+	SweepEvery  time.Duration `yaml:"-" env:"-"` // drop moot entries this often (10s)
 }
+
+// Enabled reports whether a source is configured.
+func (c *Config) Enabled() bool { return c.Redis != "" || c.Feed != "" }
 
 // Validate reports every problem at once. It does no I/O.
 func (c *Config) Validate() error {
@@ -89,8 +93,7 @@ func (c *Config) defaults() {
 type Deps struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
-	HTTPClient *http.Client          // feed requests (a 10s-timeout client when nil)
-	Registerer prometheus.Registerer // the gateway's registry; nil: no metrics
+	HTTPClient *http.Client // feed requests (a 10s-timeout client when nil)
 }
 
 // Status is a snapshot of the sync state.
@@ -110,7 +113,7 @@ type Revocations struct {
 	set     *revocation.Set
 	log     *slog.Logger
 	now     func() time.Time
-	metrics *metrics
+	metrics atomic.Pointer[metrics] // nil until RegisterMetrics
 	source  source
 
 	// refuseAll is the one flag the request path reads besides the set:
@@ -156,8 +159,18 @@ func New(cfg Config, d Deps) (*Revocations, error) {
 		}
 		r.source = newFeedSource(r, hc)
 	}
-	r.metrics = newMetrics(d.Registerer, r.source.name(), r.set)
 	return r, nil
+}
+
+// RegisterMetrics registers the Prometheus collectors on reg (the gateway's
+// registry). Until it is called nothing is recorded.
+func (r *Revocations) RegisterMetrics(reg prometheus.Registerer) error {
+	m, err := newMetrics(reg, r.source.name(), r.set)
+	if err != nil {
+		return err
+	}
+	r.metrics.Store(m)
+	return nil
 }
 
 // Run follows the source and sweeps moot entries until ctx ends.
@@ -231,9 +244,9 @@ func (r *Revocations) apply(events []revocation.Event, live bool) {
 		if events[i].Validate() != nil {
 			continue
 		}
-		r.metrics.applied(events[i].Kind)
+		r.metrics.Load().applied(events[i].Kind)
 		if live && !events[i].EmittedAt.IsZero() {
-			r.metrics.lag(now.Sub(events[i].EmittedAt))
+			r.metrics.Load().lag(now.Sub(events[i].EmittedAt))
 		}
 	}
 }
@@ -247,7 +260,7 @@ func (r *Revocations) markSynced() {
 	r.synced, r.everSynced, r.lastSync, r.lastErr = true, true, now, ""
 	r.refuseAll.Store(false)
 	r.mu.Unlock()
-	r.metrics.synced(true, now)
+	r.metrics.Load().synced(true, now)
 	if back {
 		r.log.Info("revocations in sync", "source", r.source.name(), "first", first, "entries", r.set.Len())
 	}
@@ -261,8 +274,8 @@ func (r *Revocations) markLost(err error) {
 	r.synced, r.lastErr = false, err.Error()
 	r.refuseAll.Store(r.cfg.FailClosed || !r.everSynced)
 	r.mu.Unlock()
-	r.metrics.sourceError()
-	r.metrics.synced(false, time.Time{})
+	r.metrics.Load().sourceError()
+	r.metrics.Load().synced(false, time.Time{})
 	if was {
 		r.log.Warn("revocations out of sync; serving the last known set", "source", r.source.name(),
 			"fail_closed", r.cfg.FailClosed, "err", err)

@@ -45,9 +45,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func start(t *testing.T, cfg revocation.Config, reg prometheus.Registerer) *revocation.Revocations {
 	t.Helper()
 	cfg.MinBackoff, cfg.MaxBackoff = 10*time.Millisecond, 50*time.Millisecond
-	r, err := revocation.New(cfg, revocation.Deps{Logger: testLogger(t), Registerer: reg})
+	r, err := revocation.New(cfg, revocation.Deps{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if reg != nil {
+		if err := r.RegisterMetrics(reg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
