@@ -170,28 +170,44 @@ func (o *orch) startGateway(ctx context.Context, bin, issuer string, cache bool)
 	return base, p, p.WaitReady(ctx, base+"/readyz", 60*time.Second)
 }
 
-// gatewayRSS loads a fresh gateway (cache on) with rssConns connections
-// and reads its peak resident set.
+// gatewayRSS loads a fresh gateway (cache on), and a fresh bare proxy for
+// comparison, with rssConns connections and reads their peak resident set.
 func (o *orch) gatewayRSS(ctx context.Context, bin, issuer string, tokens []string) error {
-	base, p, err := o.startGateway(ctx, bin, issuer, true)
-	if err != nil {
-		return fmt.Errorf("gateway for RSS: %w", err)
-	}
-	defer p.Stop()
-	res, err := o.closedLoop(ctx, load.Target{URL: base + apiPath, Tokens: tokens}, o.plan.rssDuration, o.plan.rssConns)
-	if err != nil {
-		return fmt.Errorf("gateway RSS load: %w", err)
-	}
-	if res.Errors > 0 {
-		return fmt.Errorf("gateway RSS load: %d of %d requests failed (%s)%s", res.Errors, res.Requests, res.ErrorSample, childLog(p))
-	}
-	kib, err := procs.PeakRSSKiB(p.Pid())
+	gw, err := o.peakRSS(ctx, "gateway", func(ctx context.Context) (string, *procs.Proc, error) {
+		return o.startGateway(ctx, bin, issuer, true)
+	}, load.Target{URL: "{base}" + apiPath, Tokens: tokens})
 	if err != nil {
 		return err
 	}
-	o.rep.GatewayRSS = &report.RSS{Connections: o.plan.rssConns, VMHWMKiB: kib, RPS: res.RPS}
-	o.log.Info("gateway peak RSS", "connections", o.plan.rssConns, "vm_hwm_kib", kib, "rps", int(res.RPS))
+	o.rep.GatewayRSS = gw
+	bare, err := o.peakRSS(ctx, "bare-proxy", o.startSelf("bare-proxy"), load.Target{URL: "{base}" + apiPath})
+	if err != nil {
+		return err
+	}
+	o.rep.BareRSS = bare
 	return nil
+}
+
+func (o *orch) peakRSS(ctx context.Context, name string, start starter, t load.Target) (*report.RSS, error) {
+	base, p, err := start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s for RSS: %w", name, err)
+	}
+	defer p.Stop()
+	t.URL = base + strings.TrimPrefix(t.URL, "{base}")
+	res, err := o.closedLoop(ctx, t, o.plan.rssDuration, o.plan.rssConns)
+	if err != nil {
+		return nil, fmt.Errorf("%s RSS load: %w", name, err)
+	}
+	if res.Errors > 0 {
+		return nil, fmt.Errorf("%s RSS load: %d of %d requests failed (%s)%s", name, res.Errors, res.Requests, res.ErrorSample, childLog(p))
+	}
+	kib, err := procs.PeakRSSKiB(p.Pid())
+	if err != nil {
+		return nil, err
+	}
+	o.log.Info("peak RSS", "process", name, "connections", o.plan.rssConns, "vm_hwm_kib", kib, "result", res.String())
+	return &report.RSS{Connections: o.plan.rssConns, VMHWMKiB: kib, RPS: res.RPS}, nil
 }
 
 // tokenSizes measures access tokens for users holding 1, 10 and 100

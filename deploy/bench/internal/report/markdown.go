@@ -43,8 +43,12 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	if rep.GatewayRSS != nil {
-		p("\nGateway peak RSS (VmHWM) at %d concurrent connections: **%.1f MiB** (%.0f req/s during that run).\n",
+		p("\nGateway peak RSS (VmHWM) at %d concurrent connections: **%.1f MiB** (%.0f req/s during that run)",
 			rep.GatewayRSS.Connections, float64(rep.GatewayRSS.VMHWMKiB)/1024, rep.GatewayRSS.RPS)
+		if b := rep.BareRSS; b != nil {
+			p("; bare-proxy under the same load: %.1f MiB (%.0f req/s)", float64(b.VMHWMKiB)/1024, b.RPS)
+		}
+		p(".\n")
 	}
 	if len(rep.TokenSizes) > 0 {
 		p("\nAccess token size (EdDSA), by number of grants of the user:\n\n| grants | scoped (bytes) | compact (bytes) |\n|--:|--:|--:|\n")

@@ -20,8 +20,10 @@ type Report struct {
 	// Proxy rows: upstream, bare-proxy, gateway-*, stateful-db-*.
 	Proxy []Row `json:"proxy"`
 	// Token rows: one per grant and signing algorithm, then JWKS.
-	Tokens     []Row          `json:"tokens"`
-	GatewayRSS *RSS           `json:"gateway_rss,omitempty"`
+	Tokens     []Row `json:"tokens"`
+	GatewayRSS *RSS  `json:"gateway_rss,omitempty"`
+	// BareRSS is the same measurement of bare-proxy, for comparison.
+	BareRSS    *RSS           `json:"bare_proxy_rss,omitempty"`
 	TokenSizes []TokenSize    `json:"token_sizes,omitempty"`
 	Micro      []MicroBench   `json:"micro_benchmarks,omitempty"`
 	Targets    []TargetResult `json:"targets"`

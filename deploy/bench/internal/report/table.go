@@ -41,8 +41,12 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	if rep.GatewayRSS != nil {
 		section("Gateway memory", func(p func(string, ...any)) {
-			p("peak RSS (VmHWM) at %d connections\t%.1f MiB\t(%.0f req/s)\t\n",
+			p("gateway peak RSS (VmHWM) at %d connections\t%.1f MiB\t(%.0f req/s)\t\n",
 				rep.GatewayRSS.Connections, float64(rep.GatewayRSS.VMHWMKiB)/1024, rep.GatewayRSS.RPS)
+			if b := rep.BareRSS; b != nil {
+				p("bare-proxy peak RSS (VmHWM) at %d connections\t%.1f MiB\t(%.0f req/s)\t\n",
+					b.Connections, float64(b.VMHWMKiB)/1024, b.RPS)
+			}
 		})
 	}
 	if len(rep.TokenSizes) > 0 {
