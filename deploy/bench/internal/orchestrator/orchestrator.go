@@ -74,7 +74,7 @@ func planFor(mode string) (plan, error) {
 	switch mode {
 	case "full":
 		return plan{
-			runs: 3, warmup: 2 * time.Second, closed: 4 * time.Second, open: 3 * time.Second,
+			runs: 3, warmup: time.Second, closed: 4 * time.Second, open: 3 * time.Second,
 			conns: 64, threads: 2,
 			tokenWorkers: 8, tokenDuration: 2 * time.Second, tokenWarmup: 500 * time.Millisecond,
 			grants:       []string{report.GrantClientCreds, report.GrantRefresh, report.GrantPassword},
