@@ -12,8 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portcullis/portcullis/authserver/internal/admin"
+	"github.com/portcullis/portcullis/authserver/internal/authcode"
+	"github.com/portcullis/portcullis/authserver/internal/authorize"
 	"github.com/portcullis/portcullis/authserver/internal/config"
 	"github.com/portcullis/portcullis/authserver/internal/identity"
+	"github.com/portcullis/portcullis/authserver/internal/login"
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
 	"github.com/portcullis/portcullis/authserver/internal/password"
 	"github.com/portcullis/portcullis/authserver/internal/ratelimit"
@@ -109,6 +112,18 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 		go sqlRefresh.Sweep(ctx, time.Hour, time.Now, logger)
 	}
 
+	// Authorization codes and login sessions (issue 7): in Redis when it
+	// is configured, so that every replica can redeem a code and see a
+	// session; in memory otherwise (a single replica).
+	var (
+		codes    authcode.Store = authcode.NewMemory(time.Now)
+		sessions login.Sessions = login.NewMemorySessions(time.Now)
+	)
+	if rc != nil {
+		codes = authcode.NewRedis(rc, redisPrefix, time.Now)
+		sessions = login.NewRedisSessions(rc, redisPrefix, time.Now)
+	}
+
 	reg := prometheus.NewRegistry()
 	metrics := server.NewMetrics(reg)
 	emitter, err := newEmitter(cfg, st, rc, reg, logger)
@@ -123,6 +138,7 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 		OnReuse: metrics.RefreshReuse.Inc,
 	}, oauth.Deps{
 		Store: st, Refresh: rs, Signer: sg, Keys: sg, Passwords: hasher, Limiter: limiter, Logger: logger, Now: time.Now,
+		Codes:       codes,
 		Revocations: emitter,
 	})
 	if err != nil {
@@ -134,6 +150,8 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 	ids.Events = revocation.IdentityEvents{Emitter: emitter, Logger: logger}
 	srv := server.New(server.Config{Issuer: cfg.Issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: checks, Registry: reg, Metrics: metrics, Logger: logger,
+		Browser: authorize.Routes(authorize.Deps{Issuer: cfg.Issuer, Store: st, Tokens: svc, Codes: codes,
+			Sessions: sessions, Logger: logger, Now: time.Now}),
 		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Signer: sg, Logger: logger},
 	})
 	// Revocation feed and logout (issue 6).
