@@ -352,9 +352,10 @@ func TestOwnEndpointsAndRequestID(t *testing.T) {
 		t.Fatal("no request id minted")
 	}
 	get(t, e.url+"/billing/x", "")
+	wantStatus(t, get(t, e.url+"/public/hints", ""), 200) // 103 first: not the logged status
 	m := string(get(t, e.url+"/metrics", "").body)
 	for _, want := range []string{
-		`portcullis_gateway_requests_total{decision="public",method="GET",resource="hello",status="200"}`,
+		`portcullis_gateway_requests_total{decision="public",method="GET",resource="hello",status="200"} 3`,
 		`portcullis_gateway_requests_total{decision="no_token",method="GET",resource="billing-api",status="401"}`,
 		`portcullis_gateway_request_duration_seconds_bucket{resource="hello"`,
 		`portcullis_gateway_jwks_refreshes_total{issuer="` + e.issuer.ID + `"}`,

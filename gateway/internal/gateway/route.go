@@ -29,7 +29,6 @@ type route struct {
 
 	account, accountWild         string
 	application, applicationWild string
-	upgradeable                  bool
 	proxy                        http.Handler
 }
 
@@ -77,7 +76,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// client naming ours would strip the identity the upstream relies on.
 		r.Header["Connection"] = withoutIdentityTokens(c)
 	}
-	if id != nil && rt.upgradeable && isUpgrade(r) {
+	if id != nil && isUpgrade(r) {
 		rt.proxy.ServeHTTP(&expiringWriter{reqState: st, expires: id.tok.ExpiresAt, now: rt.g.now}, r)
 		return
 	}

@@ -107,7 +107,6 @@ func (g *Gateway) buildRuntime(cfg *config.File, sources func(config.Issuer) *ke
 		r := &route{g: g, rt: rt, res: res}
 		r.account, r.accountWild = splitRef(res.Account)
 		r.application, r.applicationWild = splitRef(res.Application)
-		r.upgradeable = true
 		r.proxy = proxy.New(target, res.StripPrefix, rt.transport, g.proxyError)
 		for _, pat := range res.Patterns() {
 			if err := safeHandle(rt.mux, pat, r); err != nil {

@@ -47,6 +47,12 @@ func (st *reqState) WriteHeader(code int) {
 	if st.wroteHeader {
 		return
 	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		// Informational (100 Continue, 103 Early Hints) forwarded by the
+		// proxy: not the final status.
+		st.w.WriteHeader(code)
+		return
+	}
 	if !st.routed && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		// http.ServeMux found no route (or only other methods): replace its
 		// text/plain body with the JSON error; Allow is already set.
@@ -115,6 +121,7 @@ func (e *expiringWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	e.status, e.wroteHeader = http.StatusSwitchingProtocols, true
 	d := e.expires.Sub(e.now())
 	if d <= 0 {
 		_ = conn.Close()

@@ -25,8 +25,8 @@ type Echo struct {
 
 // Upstream starts an upstream that echoes every request as JSON. The path
 // /slow blocks until the client goes away (for timeouts), .../delay answers
-// after 300ms (for draining), and an Upgrade request is accepted and its
-// bytes echoed.
+// after 300ms (for draining), .../hints sends 103 Early Hints first, and an
+// Upgrade request is accepted and its bytes echoed.
 func Upstream(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +36,10 @@ func Upstream(t testing.TB) *httptest.Server {
 			case <-time.After(10 * time.Second):
 			}
 			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/hints") {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
 		}
 		if strings.HasSuffix(r.URL.Path, "/delay") {
 			time.Sleep(300 * time.Millisecond)
