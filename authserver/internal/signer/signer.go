@@ -395,9 +395,12 @@ func (s *Signer) publish(keys []storage.SigningKey) error {
 			}
 			s.cache[k.ID] = lk
 		}
-		lk.activatesAt, lk.expiresAt = k.ActivatesAt, k.ExpiresAt
-		sn.keys = append(sn.keys, lk)
-		sn.byID[lk.id] = lk
+		// A copy per snapshot: the previous snapshot may be read by Sign
+		// at this very moment.
+		cp := *lk
+		cp.activatesAt, cp.expiresAt = k.ActivatesAt, k.ExpiresAt
+		sn.keys = append(sn.keys, &cp)
+		sn.byID[cp.id] = &cp
 		if err := set.AddKey(lk.jwk); err != nil {
 			return fmt.Errorf("JWKS: add key %s: %w", lk.id, err)
 		}

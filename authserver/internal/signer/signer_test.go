@@ -224,3 +224,35 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal("accepted a world-readable key file")
 	}
 }
+
+// TestSignWhileSyncing runs signing and syncing together (for -race).
+func TestSignWhileSyncing(t *testing.T) {
+	st := newStore(t)
+	clk := &clock{t: time.Now()}
+	s := newSigner(t, st, cfg(signer.EdDSA, encKey()), clk)
+	ctx := context.Background()
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			if i == 5 {
+				if _, _, err := s.Rotate(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := s.Sync(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		if _, err := s.Sign(jwt.MapClaims{"i": i}, "at+jwt"); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.JWKS()
+	}
+	<-done
+}
