@@ -244,13 +244,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Token, error) {
 	if out.ClientID == "" {
 		out.ClientID = c.AZP
 	}
-	if c.ExpiresAt != nil {
+	if c.ExpiresAt.set {
 		out.ExpiresAt = c.ExpiresAt.Time
 	}
-	if c.IssuedAt != nil {
+	if c.IssuedAt.set {
 		out.IssuedAt = c.IssuedAt.Time
 	}
-	if c.NotBefore != nil {
+	if c.NotBefore.set {
 		out.NotBefore = c.NotBefore.Time
 	}
 	return out, nil

@@ -160,6 +160,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"signed by another key under the right kid", sign(t, jwt.SigningMethodRS256, k.rsa2, map[string]any{"kid": "rsa"}, baseClaims()), nil, verify.ErrSignature},
 		{"signature stripped", parts[0] + "." + parts[1] + ".", nil, verify.ErrSignature},
 		{"expired beyond leeway", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["exp"] = now.Add(-31 * time.Second).Unix() })), nil, verify.ErrExpired},
+		{"exp not a number", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })), nil, verify.ErrMalformed},
+		{"aud not strings", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["aud"] = []int{1} })), nil, verify.ErrMalformed},
 		{"no exp", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { delete(c, "exp") })), nil, verify.ErrClaims},
 		{"nbf in the future", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Minute).Unix() })), nil, verify.ErrNotYetValid},
 		{"iat in the future", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Minute).Unix(); delete(c, "nbf") })), nil, verify.ErrIssuedInFuture},
@@ -227,6 +229,10 @@ func TestVerifyAccepts(t *testing.T) {
 			[]roles.Grant{{Role: "developer", Account: "acme", Application: "billing"}}},
 		{"aud as a string naming the second audience", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { c["aud"] = "other" })), nil,
 			[]roles.Grant{{Role: "developer", Account: "acme", Application: "billing"}}},
+		{"fractional exp and an escaped aud", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) {
+			c["exp"] = float64(now.Add(time.Minute).Unix()) + 0.5
+			c["aud"] = "a<b" // json.Marshal writes "a\u003cb": the slow path
+		})), func(c *verify.Config) { c.Audiences = []string{"a<b"} }, []roles.Grant{{Role: "developer", Account: "acme", Application: "billing"}}},
 		{"no roles claim", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) { delete(c, "roles") })), nil, nil},
 		{"strings format", sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed"}, with(func(c jwt.MapClaims) {
 			c["roles"] = []string{"administrator", "account_manager:acme", "consumer:acme/billing"}
