@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -172,7 +173,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // returns the schema version. On PostgreSQL a session advisory lock keeps
 // replicas that start together from migrating at the same time.
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
-	p, err := s.migrator()
+	p, err := s.migrator(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -193,7 +194,7 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 // SchemaVersion returns the applied schema version and the newest version
 // this binary knows.
 func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
-	p, err := s.migrator()
+	p, err := s.migrator(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -204,7 +205,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err e
 	return current, latest, nil
 }
 
-func (s *Store) migrator() (*goose.Provider, error) {
+func (s *Store) migrator(ctx context.Context) (*goose.Provider, error) {
 	var (
 		fsys fs.FS
 		err  error
@@ -217,8 +218,19 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	case "postgres":
 		fsys, err = fs.Sub(migrations.Postgres, "postgres")
 		if err == nil {
+			// Advisory locks are per database, migrations per schema: key
+			// the lock by schema so that schemas (tenants, test runs) do not
+			// queue behind each other. Retry every second, for 5 minutes.
+			var schema string
+			if err = s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+				return nil, fmt.Errorf("load migrations: read current schema: %w", err)
+			}
+			h := fnv.New64a()
+			_, _ = h.Write([]byte(schema))
 			var l lock.SessionLocker
-			l, err = lock.NewPostgresSessionLocker()
+			l, err = lock.NewPostgresSessionLocker(
+				lock.WithLockID(lock.DefaultLockID^int64(h.Sum64()>>1)), //nolint:gosec // shifted into int64 range
+				lock.WithLockTimeout(1, 300))
 			opts = append(opts, goose.WithSessionLocker(l))
 		}
 	default:
