@@ -42,7 +42,7 @@ func TestMigrationsDownAndUpAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.migrator()
+	p, err := s.migrator(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
