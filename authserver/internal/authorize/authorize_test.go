@@ -472,10 +472,20 @@ func TestLogout(t *testing.T) {
 		t.Fatal("refused logout ended the session")
 	}
 
+	tokens := e.exchange("spa", "", redirected(t, e.get(e.browser, "/oauth2/authorize", params())).Get("code"), redirectURI, verifier)
+	if tokens.Status != http.StatusOK {
+		t.Fatalf("exchange: %+v", tokens)
+	}
 	resp := e.get(e.browser, "/oauth2/logout", url.Values{"post_logout_redirect_uri": {redirectURI}, "client_id": {"spa"}, "state": {"bye"}})
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != redirectURI+"?state=bye" {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// Logging out of a client revokes the user's tokens there, as POST
+	// /oauth2/logout does.
+	rt := e.s.Token(t, "spa", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken}})
+	if rt.Status != http.StatusBadRequest || rt.Error != "invalid_grant" {
+		t.Fatalf("refresh after logout: %+v", rt)
 	}
 	after := e.get(e.browser, "/oauth2/authorize", params())
 	if after.StatusCode != http.StatusOK || !strings.Contains(body(t, after), `name="password"`) {

@@ -1,6 +1,7 @@
 package authorize
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -21,8 +22,11 @@ type Deps struct {
 	Codes      authcode.Store // the same store the token service redeems from
 	Sessions   login.Sessions
 	SessionTTL time.Duration // 0: login.DefaultSessionTTL
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Revoke revokes a user's tokens at a client on GET /oauth2/logout
+	// (optional; see login.Handler.Revoke).
+	Revoke func(ctx context.Context, userID, clientID string) error
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Routes builds the handler groups of the browser flow: the authorization
@@ -30,7 +34,7 @@ type Deps struct {
 // them next to the token endpoint.
 func Routes(d Deps) []interface{ Register(g *echo.Group) } {
 	lh := &login.Handler{Issuer: d.Issuer, SessionTTL: d.SessionTTL, Auth: d.Tokens, Sessions: d.Sessions,
-		Store: d.Store, Logger: d.Logger, Now: d.Now}
+		Store: d.Store, Revoke: d.Revoke, Logger: d.Logger, Now: d.Now}
 	return []interface{ Register(g *echo.Group) }{
 		lh,
 		&Handler{Issuer: d.Issuer, Store: d.Store, Codes: d.Codes, Login: lh, Logger: d.Logger, Now: d.Now},

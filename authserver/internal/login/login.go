@@ -68,8 +68,13 @@ type Handler struct {
 	Auth       Authenticator
 	Sessions   Sessions
 	Store      storage.Store // clients, for logout redirects and the client's name
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Revoke, when set, is called by GET /oauth2/logout with a client_id:
+	// it revokes the signed-in user's tokens at that client, as POST
+	// /oauth2/logout does (refresh-token families and a revocation event
+	// for the access tokens).
+	Revoke func(ctx context.Context, userID, clientID string) error
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Register implements the handler-group convention.
@@ -346,6 +351,12 @@ func (h *Handler) logout(c echo.Context) error {
 				"The address to return to after signing out is not registered for this application.")
 		}
 	}
+	if clientID := q.Get("client_id"); h.Revoke != nil && clientID != "" {
+		if err := h.revokeAtClient(c, clientID); err != nil {
+			h.Logger.ErrorContext(ctx, "logout: revoke tokens", "client_id", clientID, "err", err)
+			return RenderMessage(c, http.StatusInternalServerError, "Something went wrong", "Please try again in a moment.")
+		}
+	}
 	h.End(c)
 	if target == "" {
 		return RenderMessage(c, http.StatusOK, "Signed out", "You are signed out. You can close this window.")
@@ -361,6 +372,25 @@ func (h *Handler) logout(c echo.Context) error {
 	}
 	securityHeaders(c)
 	return c.Redirect(http.StatusFound, u.String())
+}
+
+// revokeAtClient revokes the session user's tokens at a registered client.
+func (h *Handler) revokeAtClient(c echo.Context, clientID string) error {
+	ctx := c.Request().Context()
+	sess, err := h.Current(c)
+	if err != nil || sess == nil {
+		return err
+	}
+	if _, err := h.Store.GetClient(ctx, clientID); errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("get client: %w", err)
+	}
+	if err := h.Revoke(ctx, sess.UserID, clientID); err != nil {
+		return err
+	}
+	h.Logger.InfoContext(ctx, "browser logout revoked the user's tokens at the client", "user_id", sess.UserID, "client_id", clientID)
+	return nil
 }
 
 func (h *Handler) registeredURI(ctx context.Context, clientID, target string) (bool, error) {
