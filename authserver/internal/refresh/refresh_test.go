@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,7 +72,44 @@ func realRedisBackend(t *testing.T) backend {
 	return backend{store: refresh.NewRedis(c, prefix, 720*time.Hour)}
 }
 
+// postgresBackend runs in a fresh schema of the server named by
+// PORTCULLIS_TEST_POSTGRES_DSN, dropped afterwards.
+func postgresBackend(t *testing.T) backend {
+	dsn := os.Getenv("PORTCULLIS_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("PORTCULLIS_TEST_POSTGRES_DSN not set")
+	}
+	ctx := context.Background()
+	admin, err := sqlstore.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	schema := "pc_test_" + randHex() + randHex()
+	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := sqlstore.Open(ctx, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return backend{store: refresh.NewSQL(st), sql: st}
+}
+
 func TestSQLite(t *testing.T)    { runSuite(t, sqliteBackend) }
+func TestPostgres(t *testing.T)  { runSuite(t, postgresBackend) }
 func TestMiniredis(t *testing.T) { runSuite(t, miniredisBackend) }
 func TestRedis(t *testing.T)     { runSuite(t, realRedisBackend) }
 
@@ -159,6 +197,31 @@ func runSuite(t *testing.T, newBackend func(*testing.T) backend) {
 		}
 		if _, err := b.store.GetByHash(ctx, c2.TokenHash); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("losing child was stored: %v", err)
+		}
+	})
+	t.Run("concurrent rotations: one winner", func(t *testing.T) {
+		b := newBackend(t)
+		p := fixture(t, b, now)
+		_ = b.store.Create(ctx, p)
+		const n = 6
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				errs <- b.store.Rotate(ctx, p, newToken(t, p.UserID, p.ClientID, p.FamilyID, p.ID, now), now, 0)
+			}()
+		}
+		wins := 0
+		for i := 0; i < n; i++ {
+			err := <-errs
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, refresh.ErrReused):
+				t.Errorf("rotation: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d concurrent rotations won, want 1", wins)
 		}
 	})
 	t.Run("grace window", func(t *testing.T) {
