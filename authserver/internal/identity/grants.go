@@ -83,7 +83,7 @@ func (s *Service) Grant(ctx context.Context, actor Actor, r GrantRequest) (*stor
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}
-		if err := s.revokeUserTokens(ctx, tx, g.UserID); err != nil {
+		if err := s.grantChangeRevokesRefresh(ctx, tx, g.UserID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, actor, "grant.create", g.ID, nil, viewGrant(g))
@@ -133,7 +133,7 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, r GrantRequest) (*sto
 		if err := keepAnAdministrator(ctx, tx, wasAdmin); err != nil {
 			return err
 		}
-		if err := s.revokeUserTokens(ctx, tx, g.UserID); err != nil {
+		if err := s.grantChangeRevokesRefresh(ctx, tx, g.UserID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, actor, "grant.delete", g.ID, viewGrant(g), nil)
@@ -143,6 +143,19 @@ func (s *Service) Revoke(ctx context.Context, actor Actor, r GrantRequest) (*sto
 	}
 	s.grantsChanged(ctx, g)
 	return g, nil
+}
+
+// grantChangeRevokesRefresh revokes the user's refresh tokens after a grant
+// change only when no Events hook is installed. With one (revocation
+// events, issue 6), GrantsChanged refuses the user's current access tokens
+// at every gateway and the refresh token stays valid: roles are re-read on
+// refresh, so the next token carries the new grants, which is what issue 6
+// asks for. Without one, revoking the refresh tokens is the only lever.
+func (s *Service) grantChangeRevokesRefresh(ctx context.Context, tx storage.Store, userID string) error {
+	if s.Events != nil {
+		return nil
+	}
+	return s.revokeUserTokens(ctx, tx, userID)
 }
 
 func (s *Service) revokeUserTokens(ctx context.Context, tx storage.Store, userID string) error {
