@@ -51,6 +51,9 @@ func (ts *tokenStore) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 	}
 	if p := st.parent; p != nil {
 		rec.FamilyID, rec.ParentID, rec.Account, rec.AuthTime = p.FamilyID, p.ID, p.Account, p.AuthTime
+		// RFC 6749 6: a request may narrow the access token's scope, but the
+		// new refresh token keeps the scope of the one it replaces.
+		rec.Scope = p.Scope
 		err := ts.refresh.Rotate(ctx, p, rec, now, ts.cfg.RefreshReuseGrace)
 		if errors.Is(err, refresh.ErrReused) {
 			// Lost a race with another use of the same token, outside the

@@ -325,3 +325,27 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		t.Fatalf("per-IP limit: %+v", r)
 	}
 }
+
+func TestRefreshScopeNarrowingKeepsRefreshScope(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	s.CreateUser(t, "uma", "pw-uma")
+	id, secret := s.CreateClient(t, servertest.Client{Scopes: []string{"read", "write"}})
+	tr := s.Token(t, id, secret, url.Values{"grant_type": {"password"}, "username": {"uma"}, "password": {"pw-uma"}, "scope": {"read write"}})
+	if tr.Status != 200 || tr.Scope != "read write" {
+		t.Fatalf("%+v", tr)
+	}
+	narrow := s.Token(t, id, secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "scope": {"read"}})
+	if narrow.Status != 200 || narrow.Scope != "read" {
+		t.Fatalf("narrowed refresh: %+v", narrow)
+	}
+	if _, c := decodeJWT(t, narrow.AccessToken); str(t, c["scope"]) != "read" {
+		t.Fatalf("access token scope %s", c["scope"])
+	}
+	wide := s.Token(t, id, secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {narrow.RefreshToken}})
+	if wide.Status != 200 || wide.Scope != "read write" {
+		t.Fatalf("the new refresh token lost the original scope: %+v", wide)
+	}
+	if r := s.Token(t, id, secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {wide.RefreshToken}, "scope": {"admin"}}); r.Error != "invalid_scope" {
+		t.Fatalf("widening scope on refresh: %+v", r)
+	}
+}
