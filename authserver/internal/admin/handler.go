@@ -2,9 +2,11 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -45,8 +47,18 @@ type Handler struct {
 	Verifier *verify.Verifier
 	// Signer lists and rotates signing keys.
 	Signer *signer.Signer
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Revocations, when set, refuses tokens revoked since they were issued
+	// (a disabled user, a logout): a revoked administrator must not keep
+	// managing the server until the token expires.
+	Revocations RevocationChecker
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// RevocationChecker tells whether a verified token has been revoked
+// (*oauth.Service implements it over the revocation events).
+type RevocationChecker interface {
+	Revoked(ctx context.Context, tok *verify.Token) (bool, error)
 }
 
 // Register mounts the routes on g (the /api/v1 group).
@@ -117,6 +129,15 @@ func (h *Handler) wrap(fn func(echo.Context, *caller) error) echo.HandlerFunc {
 		tok, err := h.Verifier.Verify(ctx, raw)
 		if err != nil {
 			return h.writeError(c, unauthorized(err))
+		}
+		if h.Revocations != nil {
+			revoked, err := h.Revocations.Revoked(ctx, tok)
+			if err != nil {
+				return h.writeError(c, fmt.Errorf("revocation check: %w", err))
+			}
+			if revoked {
+				return h.writeError(c, unauthorized(verify.ErrRevoked))
+			}
 		}
 		if err := fn(c, newCaller(tok, reqctx.RequestID(ctx))); err != nil {
 			return h.writeError(c, err)

@@ -143,6 +143,12 @@ func (s *Service) introspectRefresh(ctx context.Context, client *storage.Client,
 	return out, nil
 }
 
+// Revoked reports whether a verified access token of this server has been
+// revoked (the same check introspection makes), for the admin API.
+func (s *Service) Revoked(ctx context.Context, tok *verify.Token) (bool, error) {
+	return s.revoked(ctx, tok)
+}
+
 // revoked checks the revocation events: a "jti" event for this token, or a
 // "sub" event (logout everywhere, disabled user; see the logout issue)
 // whose not_before is after the token was issued. The live set is small:
