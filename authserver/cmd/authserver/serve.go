@@ -151,7 +151,14 @@ func buildServer(ctx context.Context, cfg *config.Config, st storage.Store, logg
 	srv := server.New(server.Config{Issuer: cfg.Issuer}, server.Deps{
 		Tokens: svc, Signer: sg, Checks: checks, Registry: reg, Metrics: metrics, Logger: logger,
 		Browser: authorize.Routes(authorize.Deps{Issuer: cfg.Issuer, Store: st, Tokens: svc, Codes: codes,
-			Sessions: sessions, Logger: logger, Now: time.Now}),
+			Sessions: sessions, Logger: logger, Now: time.Now,
+			// GET /oauth2/logout?client_id=... revokes like POST /oauth2/logout.
+			Revoke: func(ctx context.Context, userID, clientID string) error {
+				if err := rs.RevokeUser(ctx, userID, clientID, time.Now()); err != nil {
+					return fmt.Errorf("revoke refresh tokens: %w", err)
+				}
+				return emitter.RevokeSubject(ctx, userID, clientID)
+			}}),
 		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Revocations: svc, Signer: sg, Logger: logger},
 	})
 	// Revocation feed and logout (issue 6).

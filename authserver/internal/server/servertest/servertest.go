@@ -201,7 +201,10 @@ func New(tb testing.TB, o Options) *Server {
 		Tokens: svc, Signer: sg, Checks: map[string]server.Pinger{"database": st},
 		Registry: reg, Metrics: metrics, Logger: o.Logger,
 		Browser: authorize.Routes(authorize.Deps{Issuer: issuer, Store: st, Tokens: svc, Codes: codes,
-			Sessions: login.NewMemorySessions(clock.Now), Logger: o.Logger, Now: clock.Now}),
+			Sessions: login.NewMemorySessions(clock.Now), Logger: o.Logger, Now: clock.Now,
+			Revoke: func(ctx context.Context, userID, clientID string) error {
+				return rs.RevokeUser(ctx, userID, clientID, clock.Now())
+			}}),
 		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Revocations: svc, Signer: sg,
 			Logger: o.Logger, Now: clock.Now},
 	})
