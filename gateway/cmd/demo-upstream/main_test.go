@@ -7,11 +7,20 @@ import (
 	"testing"
 )
 
+type echo struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Headers map[string]string `json:"headers"`
+}
+
 func TestEchoesMethodPathAndIdentityHeaders(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(handler))
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/accounts/acme/x", nil)
 	req.Header.Set("X-Portcullis-Subject", "alice")
+	req.Header.Set("X-Portcullis-Roles", `[{"role":"developer","account":"acme"}]`)
+	req.Header.Add("X-Portcullis-Client", "c1")
+	req.Header.Add("X-Portcullis-Client", "c2\"\u00e9\\")
 	req.Header.Set("X-Other", "ignored")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -22,7 +31,10 @@ func TestEchoesMethodPathAndIdentityHeaders(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&e); err != nil {
 		t.Fatal(err)
 	}
-	if e.Method != http.MethodPost || e.Path != "/accounts/acme/x" || e.Headers["X-Portcullis-Subject"] != "alice" || len(e.Headers) != 1 {
+	if e.Method != http.MethodPost || e.Path != "/accounts/acme/x" || len(e.Headers) != 3 ||
+		e.Headers["X-Portcullis-Subject"] != "alice" ||
+		e.Headers["X-Portcullis-Roles"] != `[{"role":"developer","account":"acme"}]` ||
+		e.Headers["X-Portcullis-Client"] != "c1,c2\"\u00e9\\" {
 		t.Fatalf("echo %+v", e)
 	}
 }
