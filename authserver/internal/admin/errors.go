@@ -66,6 +66,8 @@ func toAPIError(err error) *apiError {
 		return ae
 	case errors.As(err, &ve):
 		return badRequest("The request has invalid fields", ve.Fields)
+	case errors.Is(err, identity.ErrBuiltinRole):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Built-in roles cannot be deleted"}
 	case errors.Is(err, identity.ErrLastAdministrator):
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Description: "The last active administrator cannot be revoked, disabled or deleted"}
 	case errors.Is(err, identity.ErrConflict):

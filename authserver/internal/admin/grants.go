@@ -125,3 +125,35 @@ func (h *Handler) getRole(c echo.Context, _ *caller) error {
 	}
 	return c.JSON(http.StatusOK, viewRole(r))
 }
+
+// createRole adds a custom role (administrators): its scope kind decides
+// what grants of it must name.
+func (h *Handler) createRole(c echo.Context, cl *caller) error {
+	if !cl.admin() {
+		return errDenied
+	}
+	var in struct {
+		Name        string `json:"name"`
+		Scope       string `json:"scope"`
+		Description string `json:"description"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, err := h.Identity.CreateRole(c.Request().Context(), cl.actor(), identity.NewRole{Name: in.Name, Scope: in.Scope, Description: in.Description})
+	if err != nil {
+		return err
+	}
+	return created(c, "/roles/"+r.Name, viewRole(r))
+}
+
+// deleteRole removes a custom role and its grants (administrators).
+func (h *Handler) deleteRole(c echo.Context, cl *caller) error {
+	if !cl.admin() {
+		return errDenied
+	}
+	if err := h.Identity.DeleteRole(c.Request().Context(), cl.actor(), c.Param("role")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -251,6 +251,18 @@ func matrix() []step {
 		step{who: rootUser, method: "DELETE", path: "/clients/{c-dev}", want: 404},
 		step{who: acmeMgr, method: "DELETE", path: "/clients/{c-mgr}", want: 204})
 
+	// Custom roles: administrators add, grant and delete them.
+	add(step{who: acmeMgr, method: "POST", path: "/roles", body: obj{"name": "auditor", "scope": "account"}, want: 403},
+		step{who: shopDev, method: "POST", path: "/roles", body: obj{"name": "auditor", "scope": "account"}, want: 403},
+		step{who: rootUser, method: "POST", path: "/roles", body: obj{"name": "auditor", "scope": "account"}, want: 201},
+		step{who: acmeMgr, method: "POST", path: "/grants", body: obj{"username": "bob", "role": "auditor", "account": "acme"}, want: 403},
+		step{who: rootUser, method: "POST", path: "/grants", body: obj{"username": "bob", "role": "auditor", "account": "acme"}, want: 201},
+		step{who: shopUser, method: "GET", path: "/roles/auditor", want: 200},
+		step{who: acmeMgr, method: "DELETE", path: "/roles/auditor", want: 403},
+		step{who: rootUser, method: "DELETE", path: "/roles/developer", want: 400},
+		step{who: rootUser, method: "DELETE", path: "/roles/auditor", want: 204},
+		step{who: rootUser, method: "DELETE", path: "/roles/auditor", want: 404})
+
 	// Keys and the audit log: administrators only.
 	add(step{who: rootUser, method: "GET", path: "/keys", want: 200, check: exactly("state", "active")},
 		step{who: acmeMgr, method: "GET", path: "/keys", want: 403},

@@ -106,6 +106,8 @@ var exampleRun = []struct{ method, path string }{
 	{"GET", "/users/{user}"},
 	{"GET", "/roles"},
 	{"GET", "/roles/{role}"},
+	{"POST", "/roles"},
+	{"DELETE", "/roles/{role}"},
 	{"POST", "/grants"},
 	{"GET", "/grants"},
 	{"GET", "/grants/{id}"},
@@ -175,6 +177,8 @@ func TestOpenAPIExamples(t *testing.T) {
 		switch step.method + " " + step.path {
 		case "POST /grants":
 			f.vars["saved-id"] = r.JSON["id"].(string)
+		case "POST /roles":
+			f.vars["saved-role"] = r.JSON["name"].(string)
 		case "POST /clients":
 			f.vars["saved-client"] = r.JSON["client_id"].(string)
 		}

@@ -432,3 +432,44 @@ func (s *Service) DeleteClient(ctx context.Context, actor Actor, id string) erro
 
 // IsLastAdministrator reports whether err is ErrLastAdministrator.
 func IsLastAdministrator(err error) bool { return errors.Is(err, ErrLastAdministrator) }
+
+// ErrBuiltinRole refuses deleting one of the five built-in roles.
+var ErrBuiltinRole = fmt.Errorf("built-in roles cannot be deleted: %w", ErrInvalid)
+
+// DeleteRole deletes a custom role and every grant of it; the holders'
+// refresh tokens are revoked and Events hears about each grant.
+func (s *Service) DeleteRole(ctx context.Context, actor Actor, name string) error {
+	var lost []storage.Grant
+	err := s.Store.InTx(ctx, func(tx storage.Store) error {
+		r, err := tx.GetRole(ctx, name)
+		if err != nil {
+			return err
+		}
+		if r.Builtin {
+			return ErrBuiltinRole
+		}
+		if lost, err = allGrants(ctx, tx, storage.GrantFilter{Role: name}); err != nil {
+			return err
+		}
+		for i := range lost {
+			if err := tx.DeleteGrant(ctx, lost[i].ID); err != nil {
+				return err
+			}
+			if err := s.revokeUserTokens(ctx, tx, lost[i].UserID); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteRole(ctx, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, "role.delete", r.Name, map[string]string{
+			"name": r.Name, "scope": r.Scope.String(), "description": r.Description}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	for i := range lost {
+		s.grantsChanged(ctx, &lost[i])
+	}
+	return nil
+}

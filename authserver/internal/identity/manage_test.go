@@ -132,3 +132,33 @@ func TestUpdateAndDelete(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteRole(t *testing.T) {
+	svc, st, rec := newService(t)
+	ctx := t.Context()
+	if err := svc.DeleteRole(ctx, identity.CLI, "developer"); !errors.Is(err, identity.ErrBuiltinRole) || !errors.Is(err, identity.ErrInvalid) {
+		t.Fatalf("DeleteRole(built-in) = %v", err)
+	}
+	if _, err := svc.CreateRole(ctx, identity.CLI, identity.NewRole{Name: "auditor", Scope: "global"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, identity.CLI, identity.NewUser{Username: "alice", Password: "long enough"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Grant(ctx, identity.CLI, identity.GrantRequest{Username: "alice", Role: "auditor"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteRole(ctx, identity.CLI, "auditor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetRole(ctx, "auditor"); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("role after delete: %v", err)
+	}
+	if gs, _ := st.RoleGrantsOfUser(ctx, u.ID); len(gs) != 0 {
+		t.Fatalf("grants of a deleted role remain: %v", gs)
+	}
+	if !slices.Contains(rec.events, "grants "+u.ID) {
+		t.Fatalf("events = %v", rec.events)
+	}
+}
