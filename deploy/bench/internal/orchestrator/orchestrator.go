@@ -74,14 +74,14 @@ func planFor(mode string) (plan, error) {
 	switch mode {
 	case "full":
 		return plan{
-			runs: 3, warmup: time.Second, closed: 4 * time.Second, open: 3 * time.Second,
+			runs: 3, warmup: time.Second, closed: 3 * time.Second, open: 3 * time.Second,
 			conns: 64, threads: 2,
 			tokenWorkers: 8, tokenDuration: 2 * time.Second, tokenWarmup: 500 * time.Millisecond,
 			grants:       []string{report.GrantClientCreds, report.GrantRefresh, report.GrantPassword},
-			gatewayUsers: 100, sessions: 1000,
+			gatewayUsers: 64, sessions: 1000,
 			algorithms: allAlgorithms,
-			rssConns:   1000, rssDuration: 4 * time.Second,
-			benchtime: "500ms", tokenSizes: true,
+			rssConns:   1000, rssDuration: 3 * time.Second,
+			benchtime: "200ms", tokenSizes: true,
 		}, nil
 	case "quick":
 		return plan{

@@ -7,7 +7,7 @@ import (
 
 func TestFixedRate(t *testing.T) {
 	o := &orch{log: slog.New(slog.DiscardHandler)}
-	if got := o.fixedRate("bare-proxy", 9000); got != 3000 || o.rate != 3000 {
+	if got := o.fixedRate("bare-proxy", 12000); got != 3000 || o.rate != 3000 {
 		t.Fatalf("first row: rate %d (common %d), want 3000 for both", got, o.rate)
 	}
 	tests := []struct {
@@ -16,8 +16,8 @@ func TestFixedRate(t *testing.T) {
 		want    int
 	}{
 		{"faster row keeps the common rate", 30000, 3000},
-		{"row at twice the rate keeps it", 6000, 3000},
-		{"slower row runs at a third of its own", 5000, 1600},
+		{"row at three times the rate keeps it", 9000, 3000},
+		{"slower row runs at a quarter of its own", 8000, 2000},
 		{"very slow row gets a floor", 90, 100},
 	}
 	for _, tc := range tests {

@@ -169,22 +169,23 @@ func (o *orch) measure(ctx context.Context, name, desc string, t load.Target, st
 }
 
 // fixedRate picks the open-loop rate of a row whose closed-loop maximum is
-// max. The first row measured (bare-proxy) sets the common rate, a third of
-// its maximum: far enough below saturation that the percentiles measure the
-// configuration rather than a queue, even when the shared machine's capacity
-// wobbles between runs. Every row runs at that common rate, so latencies
-// compare like for like, unless the rate would be more than half the row's
-// own maximum; such a row (stateful-db) runs at a third of its own.
+// maximum. The first row measured (bare-proxy) sets the common rate, a
+// quarter of its maximum: far enough below saturation that the percentiles
+// measure the configuration rather than a queue, even when the shared
+// machine's capacity wobbles between runs. Every row runs at that common
+// rate, so latencies compare like for like, unless it would be more than a
+// third of the row's own maximum; such a row (stateful-db) runs at a quarter
+// of its own.
 func (o *orch) fixedRate(name string, maximum float64) int {
-	third := max(int(maximum/3/100)*100, 100)
+	quarter := max(int(maximum/4/100)*100, 100)
 	if o.rate == 0 {
-		o.rate = third
+		o.rate = quarter
 		o.log.Info("fixed rate for latency runs", "rate", o.rate, "from", name)
 	}
-	if float64(o.rate) <= maximum/2 {
+	if float64(o.rate) <= maximum/3 {
 		return o.rate
 	}
-	return min(o.rate, third)
+	return min(o.rate, quarter)
 }
 
 func childLog(p *procs.Proc) string {

@@ -68,8 +68,9 @@ type Row struct {
 	P99  stats.Summary `json:"p99_ms"`
 	P999 stats.Summary `json:"p999_ms"`
 	// FixedRate is the open-loop rate the latency was measured at (proxy
-	// rows): Settings.FixedRate (a third of bare-proxy's maximum), or a third
-	// of the row's own maximum when the common rate is over half of it.
+	// rows): Settings.FixedRate (a quarter of bare-proxy's maximum), or a
+	// quarter of the row's own maximum when the common rate is over a third
+	// of it.
 	FixedRate int   `json:"fixed_rate,omitempty"`
 	Errors    int64 `json:"errors"`
 	// Ratio is RPS.Median over the reference's (bare-proxy for proxy rows,
