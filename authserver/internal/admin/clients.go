@@ -57,7 +57,6 @@ func (h *Handler) createClient(c echo.Context, cl *caller) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store") // the secret
 	return created(c, "/clients/"+out.ID, createdClientView{clientView: viewClient(&out.Client), ClientSecret: out.Secret})
 }
 

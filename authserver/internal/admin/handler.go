@@ -124,6 +124,8 @@ func (h *Handler) routes() []route {
 func (h *Handler) wrap(fn func(echo.Context, *caller) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
+		// Answers carry account data and, once, client secrets.
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		raw, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
 			return h.writeError(c, unauthorized(nil))

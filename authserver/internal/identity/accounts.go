@@ -25,7 +25,7 @@ func (s *Service) CreateAccount(ctx context.Context, actor Actor, in NewAccount)
 		if err := tx.CreateAccount(ctx, a); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "account.create", a.ID, nil, a)
+		return audit(ctx, tx, actor, "account.create", a.ID, nil, viewAccount(a))
 	})
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Service) CreateApplication(ctx context.Context, actor Actor, in NewAppl
 		if err := tx.CreateApplication(ctx, p); err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "application.create", p.ID, nil, p)
+		return audit(ctx, tx, actor, "application.create", p.ID, nil, viewApplication(p))
 	})
 	if err != nil {
 		return nil, err

@@ -46,6 +46,29 @@ func keepAnAdministrator(ctx context.Context, tx storage.Store, wasAdmin bool) e
 	return nil
 }
 
+// accountView and applicationView are how the audit log records accounts
+// and applications: snake_case like the other audit views.
+type accountView struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+func viewAccount(a *storage.Account) accountView {
+	return accountView{ID: a.ID, Name: a.Name, DisplayName: a.DisplayName}
+}
+
+type applicationView struct {
+	ID          string `json:"id"`
+	Account     string `json:"account"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+func viewApplication(p *storage.Application) applicationView {
+	return applicationView{ID: p.ID, Account: p.Account, Name: p.Name, DisplayName: p.DisplayName}
+}
+
 // AccountUpdate is a partial update of an account; nil fields are kept.
 type AccountUpdate struct {
 	DisplayName *string
@@ -75,7 +98,7 @@ func (s *Service) UpdateAccount(ctx context.Context, actor Actor, name string, i
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "account.update", out.ID, before, out)
+		return audit(ctx, tx, actor, "account.update", out.ID, viewAccount(before), viewAccount(out))
 	})
 	if err != nil {
 		return nil, err
@@ -104,7 +127,7 @@ func (s *Service) DeleteAccount(ctx context.Context, actor Actor, name string) e
 				return err
 			}
 		}
-		return audit(ctx, tx, actor, "account.delete", a.ID, a, nil)
+		return audit(ctx, tx, actor, "account.delete", a.ID, viewAccount(a), nil)
 	})
 	if err != nil {
 		return err
@@ -144,7 +167,7 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, account, n
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "application.update", out.ID, before, out)
+		return audit(ctx, tx, actor, "application.update", out.ID, viewApplication(before), viewApplication(out))
 	})
 	if err != nil {
 		return nil, err
@@ -171,7 +194,7 @@ func (s *Service) DeleteApplication(ctx context.Context, actor Actor, account, n
 				return err
 			}
 		}
-		return audit(ctx, tx, actor, "application.delete", p.ID, p, nil)
+		return audit(ctx, tx, actor, "application.delete", p.ID, viewApplication(p), nil)
 	})
 	if err != nil {
 		return err
