@@ -172,6 +172,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("interrupted: %w", err)
 	}
 
+	o.rep.Machine.LoadEnd = loadAvg()
 	o.rep.Settings.FixedRate = o.rate
 	o.rep.ComputeRatios()
 	o.rep.CheckTargets(DefaultAlgorithm, allocs)
@@ -254,5 +255,19 @@ func machine() report.Machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
+	m.LoadStart = loadAvg()
 	return m
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -19,8 +19,9 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	s := rep.Settings
-	p("Run of %s UTC, mode `%s`, %d CPUs (%s), %s, Linux %s. ", rep.GeneratedAt.Format("2006-01-02 15:04"), rep.Mode,
-		rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion, rep.Machine.Kernel)
+	p("Run of %s UTC, mode `%s`, %d CPUs (%s), %s, Linux %s, load average %s at the start and %s at the end. ",
+		rep.GeneratedAt.Format("2006-01-02 15:04"), rep.Mode, rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion,
+		rep.Machine.Kernel, rep.Machine.LoadStart, rep.Machine.LoadEnd)
 	p("Closed loop: %s, %d connections, %d threads, %v per run; latency: vegeta at a fixed rate of %d req/s, %v per run (rows marked * ran at a quarter of their own maximum); %d runs each, median shown, spread = (max-min)/median of req/s.\n\n",
 		s.LoadTool, s.Connections, s.Threads, s.Duration, s.FixedRate, s.OpenDuration, s.Runs)
 	p("| configuration | req/s | spread | ratio to bare-proxy | p50 ms | p99 ms | p99.9 ms | errors |\n")

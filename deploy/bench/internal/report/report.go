@@ -37,6 +37,11 @@ type Machine struct {
 	CPUModel  string `json:"cpu_model"`
 	GoVersion string `json:"go_version"`
 	Kernel    string `json:"kernel"`
+	// Load averages (1, 5, 15 min) when the run started and ended: the
+	// machine is shared, and a high figure means other work competed for
+	// the two cores during the run.
+	LoadStart string `json:"loadavg_start"`
+	LoadEnd   string `json:"loadavg_end"`
 }
 
 // Settings are the load generator settings shared by every row.

@@ -68,6 +68,8 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if werr != nil {
 		return werr
 	}
+	_, _ = fmt.Fprintf(w, "\nLoad average: %s at the start, %s at the end (2 CPUs; above 2, other work competed with the bench)\n",
+		rep.Machine.LoadStart, rep.Machine.LoadEnd)
 	_, _ = fmt.Fprintf(w, "\nTargets (issue 8)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, t := range rep.Targets {
