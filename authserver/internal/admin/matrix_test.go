@@ -307,3 +307,40 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 	})
 }
+
+// TestListsRevealOnlyReadableRows: for every caller, every row of every
+// list they may read is one a GET of it allows.
+func TestListsRevealOnlyReadableRows(t *testing.T) {
+	backends(t, func(t *testing.T, o servertest.Options) {
+		f := newFixture(t, o)
+		// Some grants to make the lists interesting.
+		f.call(t, rootUser, "POST", "/grants", obj{"username": "carol", "role": "developer", "account": "acme", "application": "blog"})
+		f.call(t, rootUser, "POST", "/grants", obj{"client_id": "{globex-client}", "role": "consumer", "account": "acme", "application": "shop"})
+		lists := []struct {
+			path string
+			item func(m map[string]any) string
+		}{
+			{"/accounts", func(m map[string]any) string { return "/accounts/" + m["name"].(string) }},
+			{"/accounts/acme/applications", func(m map[string]any) string { return "/accounts/acme/applications/" + m["name"].(string) }},
+			{"/accounts/globex/applications", func(m map[string]any) string { return "/accounts/globex/applications/" + m["name"].(string) }},
+			{"/users", func(m map[string]any) string { return "/users/" + m["id"].(string) }},
+			{"/grants", func(m map[string]any) string { return "/grants/" + m["id"].(string) }},
+			{"/clients", func(m map[string]any) string { return "/clients/" + m["client_id"].(string) }},
+			{"/roles", func(m map[string]any) string { return "/roles/" + m["name"].(string) }},
+		}
+		for _, who := range []string{rootUser, acmeMgr, shopMgr, shopDev, shopUser, globexDev, shopBot} {
+			for _, l := range lists {
+				r := f.call(t, who, "GET", l.path+"?limit=500", nil)
+				if r.Status == http.StatusForbidden {
+					continue
+				}
+				wantStatus(t, r, http.StatusOK)
+				for _, it := range r.items() {
+					if g := f.call(t, who, "GET", l.item(it), nil); g.Status != http.StatusOK {
+						t.Errorf("%s lists %s but GET %s = %d", who, l.path, l.item(it), g.Status)
+					}
+				}
+			}
+		}
+	})
+}
