@@ -3,6 +3,7 @@ package authcode_test
 import (
 	"errors"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,6 +61,28 @@ func runStore(t *testing.T, s authcode.Store, now time.Time) {
 	// Reuse is still recognised after the code's own expiry.
 	if _, err := s.Redeem(ctx, code, now.Add(2*time.Minute)); !errors.Is(err, authcode.ErrReused) {
 		t.Fatalf("late reuse: %v", err)
+	}
+
+	// Racing redemptions: exactly one wins.
+	racy, _ := authcode.New()
+	if err := s.Create(ctx, racy, c); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 16 {
+		wg.Go(func() {
+			if _, err := s.Redeem(ctx, racy, now); err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d concurrent redemptions won", wins)
 	}
 
 	expired, _ := authcode.New()
