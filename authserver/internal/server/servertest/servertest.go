@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portcullis/portcullis/authserver/internal/admin"
@@ -84,6 +85,13 @@ type Options struct {
 	// DSN opens this database instead of a fresh SQLite file (e.g. a
 	// Postgres schema of the caller's); it is migrated here.
 	DSN string
+	// Revocations is handed to the token service (the logout issue's
+	// emitter); nil records jti events in the store directly.
+	Revocations oauth.RevocationEmitter
+	// Mount registers extra handler groups (authorize, login, logout,
+	// revocation feed) on the echo server before it starts listening; the
+	// Server passed in is complete except that nothing has been served yet.
+	Mount func(ts *Server, e *echo.Echo)
 }
 
 // Server is a running auth server.
@@ -93,11 +101,12 @@ type Server struct {
 	Store     *sqlstore.Store
 	Signer    *signer.Signer
 	Tokens    *oauth.Service
-	Identity  *identity.Service // the service behind the admin API
 	Codes     authcode.Store    // authorization codes (the browser flow)
+	Identity  *identity.Service // the service behind the admin API
 	Passwords *password.Hasher
 	Clock     *Clock
 	Registry  *prometheus.Registry
+	Logger    *slog.Logger
 	Options   Options
 }
 
@@ -188,7 +197,7 @@ func New(tb testing.TB, o Options) *Server {
 		RefreshReuseGrace: o.RefreshReuseGrace, RolesFormat: o.RolesFormat, Limits: o.Limits,
 		OnReuse: metrics.RefreshReuse.Inc,
 	}, oauth.Deps{
-		Store: st, Refresh: rs, Signer: sg, Keys: sg, Passwords: pw,
+		Store: st, Refresh: rs, Signer: sg, Keys: sg, Passwords: pw, Revocations: o.Revocations,
 		Limiter: ratelimit.NewMemory(o.LimitWindow, clock.Now), Logger: o.Logger, Now: clock.Now,
 		Codes: codes,
 	})
@@ -208,10 +217,15 @@ func New(tb testing.TB, o Options) *Server {
 		Admin: &admin.Handler{Identity: ids, Store: st, Verifier: svc.Verifier(), Revocations: svc, Signer: sg,
 			Logger: o.Logger, Now: clock.Now},
 	})
+	ts := &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Codes: codes, Identity: ids, Passwords: pw, Clock: clock,
+		Registry: reg, Logger: o.Logger, Options: o}
+	if o.Mount != nil {
+		o.Mount(ts, srv.Echo())
+	}
 	hs.Config.Handler = srv.Handler()
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &Server{URL: issuer, HTTP: hs, Store: st, Signer: sg, Tokens: svc, Codes: codes, Identity: ids, Passwords: pw, Clock: clock, Registry: reg, Options: o}
+	return ts
 }
 
 func testOutput(tb testing.TB) io.Writer {
