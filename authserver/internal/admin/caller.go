@@ -80,9 +80,13 @@ func narrow(reach []scope, account, application string) []scope {
 	var out []scope
 	for _, s := range reach {
 		switch {
+		case account == "" && application == "":
+			out = append(out, s)
 		case account == "":
-			if application == "" || s.Application == "" || s.Application == application {
-				out = append(out, scope{Account: s.Account, Application: max(s.Application, application)})
+			// An application name without its account: look for it in
+			// every account reached whole, or match it exactly.
+			if s.Application == "" || s.Application == application {
+				out = append(out, scope{Account: s.Account, Application: application})
 			}
 		case account != s.Account:
 		case s.Application == "":
