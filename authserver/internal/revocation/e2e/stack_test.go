@@ -161,6 +161,9 @@ login_limits: {per_username: 1000, per_ip: 1000}
 
 	start(t, "authserver", bins.authserver, nil, "serve", "--config", s.authCfg)
 	waitStatus(t, s.authURL+"/readyz", http.StatusOK, 60*time.Second)
+	// The role grants above emitted subject events (grants changed); tokens
+	// issued in the same second would be refused (see nextSecond).
+	nextSecond()
 	return s
 }
 
