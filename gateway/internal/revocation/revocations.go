@@ -170,6 +170,11 @@ func (r *Revocations) RegisterMetrics(reg prometheus.Registerer) error {
 		return err
 	}
 	r.metrics.Store(m)
+	// The source may have synced before registration: start from its state.
+	r.mu.Lock()
+	synced, at := r.synced, r.lastSync
+	r.mu.Unlock()
+	m.synced(synced, at)
 	return nil
 }
 
