@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -115,9 +118,16 @@ func DecodeRoles(b []byte) ([]roles.Grant, Format, error) {
 	return out, format, nil
 }
 
-// AccessToken is the claim set of a Portcullis access token.
+// AccessToken is the claim set of a Portcullis access token. It implements
+// jwt.Claims so that it can be signed with golang-jwt/jwt/v5 directly.
 type AccessToken struct {
-	jwt.RegisteredClaims
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  jwt.ClaimStrings `json:"aud"`
+	ExpiresAt Time             `json:"exp"`
+	NotBefore Time             `json:"nbf"`
+	IssuedAt  Time             `json:"iat"`
+	ID        string           `json:"jti"`
 	// ClientID is the OAuth2 client the token was issued to (RFC 9068 2.2).
 	ClientID string `json:"client_id"`
 	// Scope is the space-separated list of granted scopes, when any.
@@ -125,4 +135,68 @@ type AccessToken struct {
 	// Roles holds every role grant of the subject (or the subset inside the
 	// account the token request was narrowed to), plus global ones.
 	Roles Roles `json:"roles"`
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (c *AccessToken) GetExpirationTime() (*jwt.NumericDate, error) {
+	return c.ExpiresAt.numeric(), nil
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c *AccessToken) GetIssuedAt() (*jwt.NumericDate, error) { return c.IssuedAt.numeric(), nil }
+
+// GetNotBefore implements jwt.Claims.
+func (c *AccessToken) GetNotBefore() (*jwt.NumericDate, error) { return c.NotBefore.numeric(), nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *AccessToken) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *AccessToken) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *AccessToken) GetAudience() (jwt.ClaimStrings, error) { return c.Audience, nil }
+
+// Time is a JWT NumericDate (RFC 7519 2) written with millisecond
+// precision, e.g. 1764345600.123. Whole seconds are not enough for
+// revocation: a "log out" cut-off and the token refreshed right after it
+// usually fall in the same second, and whole-second iat values would make
+// the gateway refuse the fresh token too. Fractional NumericDates are valid
+// JWT and every mainstream JWT library reads them.
+type Time struct{ time.Time }
+
+// At returns t truncated to the millisecond, the precision tokens carry.
+func At(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
+
+// MarshalJSON writes seconds since the epoch with up to three decimals.
+func (t Time) MarshalJSON() ([]byte, error) {
+	ms := t.UnixMilli()
+	if ms < 0 {
+		return nil, fmt.Errorf("claims: time %v is before 1970", t.Time)
+	}
+	b := strconv.AppendInt(make([]byte, 0, 16), ms/1000, 10)
+	if frac := ms % 1000; frac != 0 {
+		b = append(b, '.')
+		b = append(b, byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+		b = bytes.TrimRight(b, "0")
+	}
+	return b, nil
+}
+
+// UnmarshalJSON reads a NumericDate, integer or fractional.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("claims: numeric date: %w", err)
+	}
+	sec, frac := math.Modf(f)
+	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond))
+	return nil
+}
+
+func (t Time) numeric() *jwt.NumericDate {
+	if t.IsZero() {
+		return nil
+	}
+	return &jwt.NumericDate{Time: t.Time}
 }

@@ -90,9 +90,10 @@ func adminCall(t *testing.T, base, token, method, path, body string) (int, map[s
 	return resp.StatusCode, out
 }
 
-// nextSecond waits for the wall clock's next whole second.
-func nextSecond() {
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 5*time.Millisecond)))
+// nextMillisecond waits for the wall clock's next millisecond: the
+// precision of token iat and of revocation cut-offs (see shared/claims.Time).
+func nextMillisecond() {
+	time.Sleep(time.Until(time.Now().Truncate(time.Millisecond).Add(time.Millisecond)))
 }
 
 // TestServeMountsAdminAPI drives the admin API of the real binary: an
@@ -107,10 +108,9 @@ func TestServeMountsAdminAPI(t *testing.T) {
 	id, secret := client["client_id"].(string), client["client_secret"].(string)
 	base := serveForAdmin(t, c)
 
-	// A grant change refuses every token of the subject issued before it;
-	// token iat has whole seconds, so one issued in the change's own second
-	// counts as before it. Start the tokens in the next second.
-	nextSecond()
+	// A grant change refuses every token of the subject issued before it,
+	// to the millisecond.
+	nextMillisecond()
 	root := passwordToken(t, base, id, secret, "root", "root password")
 	if st, me := adminCall(t, base, root, "GET", "/me", ""); st != http.StatusOK || me["user"].(map[string]any)["username"] != "root" {
 		t.Fatalf("GET /me = %d %v", st, me)
@@ -124,7 +124,7 @@ func TestServeMountsAdminAPI(t *testing.T) {
 	if st, body := adminCall(t, base, root, "POST", "/grants", `{"username":"alice","role":"account_manager","account":"acme"}`); st != http.StatusCreated {
 		t.Fatalf("POST /grants = %d %v", st, body)
 	}
-	nextSecond()
+	nextMillisecond()
 	alice := passwordToken(t, base, id, secret, "alice", "alice password")
 	if st, _ := adminCall(t, base, alice, "GET", "/accounts/acme", ""); st != http.StatusOK {
 		t.Fatalf("account manager GET /accounts/acme = %d", st)

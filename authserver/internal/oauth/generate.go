@@ -82,17 +82,15 @@ func (g *accessGenerator) Token(ctx context.Context, data *oauth2.GenerateBasic,
 	if err != nil {
 		return "", "", err
 	}
-	now := g.now().Truncate(time.Second)
+	now := claims.At(g.now())
 	c := &claims.AccessToken{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    g.cfg.Issuer,
-			Subject:   subject,
-			Audience:  jwt.ClaimStrings(g.cfg.Audience),
-			ExpiresAt: jwt.NewNumericDate(now.Add(g.cfg.AccessTTL)),
-			NotBefore: jwt.NewNumericDate(now),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        jti,
-		},
+		Issuer:    g.cfg.Issuer,
+		Subject:   subject,
+		Audience:  jwt.ClaimStrings(g.cfg.Audience),
+		ExpiresAt: claims.At(now.Add(g.cfg.AccessTTL)),
+		NotBefore: now,
+		IssuedAt:  now,
+		ID:        jti,
 		ClientID: clientID,
 		Scope:    data.TokenInfo.GetScope(),
 		Roles:    claims.Roles{Grants: grants, Format: g.cfg.RolesFormat},

@@ -46,9 +46,9 @@ func benchSigner(b *testing.B, alg string, bits int) (*signer.Signer, *clock) {
 // accessClaims is a typical token: a user with three grants.
 func accessClaims(now time.Time) *claims.AccessToken {
 	return &claims.AccessToken{
-		RegisteredClaims: jwt.RegisteredClaims{Issuer: "http://127.0.0.1:9096", Subject: "u_0123456789abcdef",
-			Audience: jwt.ClaimStrings{"portcullis"}, ExpiresAt: jwt.NewNumericDate(now.Add(5 * time.Minute)),
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ID: "jti-0123456789abcdef"},
+		Issuer: "http://127.0.0.1:9096", Subject: "u_0123456789abcdef",
+		Audience: jwt.ClaimStrings{"portcullis"}, ExpiresAt: claims.At(now.Add(5 * time.Minute)),
+		IssuedAt: claims.At(now), NotBefore: claims.At(now), ID: "jti-0123456789abcdef",
 		ClientID: "cl_0123456789", Scope: "read write",
 		Roles: claims.Roles{Grants: []roles.Grant{{Role: "developer", Account: "acme", Application: "billing"},
 			{Role: "consumer", Account: "acme", Application: "shop"}, {Role: "account_manager", Account: "globex"}}},

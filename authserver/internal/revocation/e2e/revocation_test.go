@@ -81,7 +81,7 @@ func exercise(t *testing.T, s *stack) {
 	})
 
 	t.Run("RFC 7009 revocation", func(t *testing.T) {
-		nextSecond()
+		nextMillisecond()
 		tok := s.login(t, "alice")
 		s.expectStatus(t, "/api/x", tok.Access, http.StatusOK)
 		start := time.Now()
@@ -101,7 +101,7 @@ func exercise(t *testing.T, s *stack) {
 
 	var disabled tokens
 	t.Run("role removal", func(t *testing.T) {
-		nextSecond()
+		nextMillisecond()
 		tok := s.login(t, "alice")
 		s.expectStatus(t, "/billing/x", tok.Access, http.StatusOK)
 		// Measured from the moment the CLI exits (it emits the event just
@@ -111,7 +111,7 @@ func exercise(t *testing.T, s *stack) {
 		note("role removal", s.waitRefused(t, "role removal", tok.Access, start, propagationBound))
 		s.expectStatus(t, "/billing/x", bob.Access, http.StatusOK)
 
-		nextSecond()
+		nextMillisecond()
 		fresh := s.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.Refresh}})
 		if r := fmt.Sprint(claims(t, fresh.Access)["roles"]); strings.Contains(r, "developer") {
 			t.Fatalf("refreshed token still carries the removed role: %s", r)
@@ -123,7 +123,7 @@ func exercise(t *testing.T, s *stack) {
 
 	t.Run("user disable", func(t *testing.T) {
 		if disabled.Access == "" {
-			nextSecond()
+			nextMillisecond()
 			disabled = s.login(t, "alice")
 		}
 		s.expectStatus(t, "/api/x", disabled.Access, http.StatusOK)

@@ -162,8 +162,8 @@ login_limits: {per_username: 1000, per_ip: 1000}
 	start(t, "authserver", bins.authserver, nil, "serve", "--config", s.authCfg)
 	waitStatus(t, s.authURL+"/readyz", http.StatusOK, 60*time.Second)
 	// The role grants above emitted subject events (grants changed); tokens
-	// issued in the same second would be refused (see nextSecond).
-	nextSecond()
+	// issued in the same millisecond would be refused (see nextMillisecond).
+	nextMillisecond()
 	return s
 }
 
@@ -358,14 +358,14 @@ func claims(t *testing.T, tok string) map[string]any {
 	return m
 }
 
-// nextSecond waits for the next whole second. Access tokens carry iat in
-// whole seconds (JWT NumericDate), so a token issued in the same second as
-// a subject-wide revocation, even after it, is refused too (the gateway
-// cannot tell it from one issued just before); the scenarios that need a
-// fresh token after an event wait this out, as a client retrying would.
-func nextSecond() {
+// nextMillisecond waits for the next millisecond. Access tokens carry iat
+// to the millisecond and subject cut-offs are rounded up to it, so a token
+// issued in the very millisecond of a subject-wide revocation is refused
+// too (the safe side); scenarios that need a fresh token right after an
+// event step past it.
+func nextMillisecond() {
 	now := time.Now()
-	time.Sleep(now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond).Sub(now))
+	time.Sleep(now.Truncate(time.Millisecond).Add(time.Millisecond).Sub(now))
 }
 
 func must(t *testing.T, err error) {
