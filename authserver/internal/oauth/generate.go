@@ -91,9 +91,9 @@ func (g *accessGenerator) Token(ctx context.Context, data *oauth2.GenerateBasic,
 		NotBefore: now,
 		IssuedAt:  now,
 		ID:        jti,
-		ClientID: clientID,
-		Scope:    data.TokenInfo.GetScope(),
-		Roles:    claims.Roles{Grants: grants, Format: g.cfg.RolesFormat},
+		ClientID:  clientID,
+		Scope:     data.TokenInfo.GetScope(),
+		Roles:     claims.Roles{Grants: grants, Format: g.cfg.RolesFormat},
 	}
 	access, err := g.signer.Sign(c, claims.TypeAccessToken)
 	if err != nil {
