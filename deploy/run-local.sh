@@ -49,13 +49,24 @@ CLIENT_ID=$client_id
 CLIENT_SECRET=$client_secret
 ENV
 fi
+# The gateway follows the auth server's revocation feed (no Redis here), so
+# logout and role changes reach it within the poll interval.
+if ! grep -q '^GATEWAY_CLIENT_ID=' var/demo.env; then
+  gw_json=$(authserver client create --name gateway --grant-types client_credentials --scopes revocations --output json)
+  printf 'GATEWAY_CLIENT_ID=%s\nGATEWAY_CLIENT_SECRET=%s\n' \
+    "$(printf '%s' "$gw_json" | sed -n 's/.*"client_id": *"\([^"]*\)".*/\1/p')" \
+    "$(printf '%s' "$gw_json" | sed -n 's/.*"client_secret": *"\([^"]*\)".*/\1/p')" >> var/demo.env
+fi
 # shellcheck disable=SC1091
 . var/demo.env
 
 "$BIN/demo-upstream" -listen 127.0.0.1:8081 >var/demo-upstream.log 2>&1 & pids+=($!)
 "$BIN/authserver" serve --config "$AS_CONFIG" >var/authserver.log 2>&1 & pids+=($!)
 wait_ready authserver http://127.0.0.1:9096/readyz
-"$BIN/gateway" serve --config "$GW_CONFIG" >var/gateway.log 2>&1 & pids+=($!)
+PORTCULLIS_REVOCATION_FEED=http://127.0.0.1:9096/oauth2/revocations \
+PORTCULLIS_REVOCATION_CLIENT_ID="$GATEWAY_CLIENT_ID" \
+PORTCULLIS_REVOCATION_CLIENT_SECRET="$GATEWAY_CLIENT_SECRET" \
+  "$BIN/gateway" serve --config "$GW_CONFIG" >var/gateway.log 2>&1 & pids+=($!)
 wait_ready gateway http://127.0.0.1:8080/readyz
 
 cat <<MSG
@@ -76,6 +87,12 @@ Call the gateway:
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/whoami          # any valid token: 200
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/accounts/demo/apps/api/items   # developer: 200
   curl -si -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/accounts/other/apps/api/items # wrong account: 403
+
+Log out; within the feed's 2s poll the gateway refuses the token:
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:9096/oauth2/logout
+  sleep 2; curl -si -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8080/whoami        # 401 token revoked
+
+Browser login (authorization code + PKCE) and the admin API: see README.md.
 
 MSG
 wait -n "${pids[@]}"
