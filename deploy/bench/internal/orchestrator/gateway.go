@@ -26,57 +26,56 @@ var userGrants = [][3]string{
 	{"developer", "acme", "billing"},
 }
 
-// gatewayRows seeds an auth server with a pool of distinct users, then
-// measures the gateway on a public and on a roles resource, with the token
-// cache on and off, and its peak RSS at 1,000 connections.
-func (o *orch) gatewayRows(ctx context.Context) error {
+// gatewaySet is the gateway rows and what runs after them.
+type gatewaySet struct {
+	configs []*proxyConfig
+	// after measures peak RSS and token sizes once the rows are done.
+	after func(ctx context.Context) error
+}
+
+// gatewayConfigs seeds an auth server with a pool of distinct users and
+// returns the gateway rows: a public and a roles resource, with the token
+// cache on and off. The auth server keeps running (the gateways fetch its
+// JWKS) until the cleanups run.
+func (o *orch) gatewayConfigs(ctx context.Context, cleanups *[]func()) (gatewaySet, error) {
+	none := gatewaySet{after: func(context.Context) error { return nil }}
 	gw, as := o.bin("gateway"), o.bin("authserver")
 	if gw == "" || as == "" {
 		for _, r := range []string{report.RowGatewayPublic, report.RowRolesCached, report.RowRolesNoCache} {
 			o.skip("%s: bin/gateway or bin/authserver not built (make build)", r)
 		}
-		return nil
+		return none, nil
 	}
 	srv, proc, tokens, err := o.seedGatewayPool(ctx, as)
 	if err != nil {
-		return fmt.Errorf("seed the gateway's token pool: %w", err)
+		return none, fmt.Errorf("seed the gateway's token pool: %w", err)
 	}
-	defer proc.Stop()
+	*cleanups = append(*cleanups, proc.Stop)
 
 	gateway := func(cache bool) starter {
 		return func(ctx context.Context) (string, *procs.Proc, error) {
 			return o.startGateway(ctx, gw, srv.URL, cache)
 		}
 	}
-	rows := []struct {
-		name, desc string
-		target     load.Target
-		cache      bool
-	}{
-		{report.RowGatewayPublic, "gateway, public resource (routing, headers, logging, metrics)",
-			load.Target{URL: "{base}" + publicPath}, true},
-		{report.RowRolesCached, fmt.Sprintf("gateway, roles resource, %d distinct users' tokens, verified-token cache on", len(tokens)),
-			load.Target{URL: "{base}" + apiPath, Tokens: tokens}, true},
-		{report.RowRolesNoCache, "gateway, roles resource, token_cache.enabled: false (signature check per request)",
-			load.Target{URL: "{base}" + apiPath, Tokens: tokens}, false},
-	}
-	for _, r := range rows {
-		row, err := o.measure(ctx, r.name, r.desc, r.target, gateway(r.cache))
-		if err != nil {
+	set := gatewaySet{configs: []*proxyConfig{
+		{name: report.RowGatewayPublic, desc: "gateway, public resource (routing, headers, logging, metrics)",
+			target: load.Target{URL: "{base}" + publicPath}, start: gateway(true)},
+		{name: report.RowRolesCached, desc: fmt.Sprintf("gateway, roles resource, %d distinct users' tokens, verified-token cache on", len(tokens)),
+			target: load.Target{URL: "{base}" + apiPath, Tokens: tokens}, start: gateway(true)},
+		{name: report.RowRolesNoCache, desc: "gateway, roles resource, token_cache.enabled: false (signature check per request)",
+			target: load.Target{URL: "{base}" + apiPath, Tokens: tokens}, start: gateway(false)},
+	}}
+	set.after = func(ctx context.Context) error {
+		if err := o.gatewayRSS(ctx, gw, srv.URL, tokens); err != nil {
 			return err
 		}
-		o.rep.Proxy = append(o.rep.Proxy, row)
-	}
-	if err := o.gatewayRSS(ctx, gw, srv.URL, tokens); err != nil {
-		return err
-	}
-	if o.plan.tokenSizes {
+		if !o.plan.tokenSizes {
+			return nil
+		}
 		proc.Stop()
-		if err := o.tokenSizes(ctx, srv); err != nil {
-			return err
-		}
+		return o.tokenSizes(ctx, srv)
 	}
-	return nil
+	return set, nil
 }
 
 // seedGatewayPool creates the pool's users through the auth server's CLI,

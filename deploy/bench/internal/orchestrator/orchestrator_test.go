@@ -16,8 +16,8 @@ func TestFixedRate(t *testing.T) {
 		want    int
 	}{
 		{"faster row keeps the common rate", 30000, 3000},
-		{"row at three times the rate keeps it", 9000, 3000},
-		{"slower row runs at a quarter of its own", 8000, 2000},
+		{"row at twice the rate keeps it", 6000, 3000},
+		{"slower row runs at a quarter of its own", 5000, 1200},
 		{"very slow row gets a floor", 90, 100},
 	}
 	for _, tc := range tests {

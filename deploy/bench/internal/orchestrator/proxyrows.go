@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/portcullis/portcullis/deploy/bench/internal/load"
@@ -28,39 +29,118 @@ var rowOrder = []string{
 	report.RowRolesNoCache, report.RowStatefulLite, report.RowStatefulPG,
 }
 
-// proxyRows measures every proxy configuration against one upstream.
+// proxyConfig is one proxy row while it is being measured.
+type proxyConfig struct {
+	name, desc string
+	target     load.Target // URL starting with "{base}" until started
+	start      starter     // nil: target is already running (the upstream)
+	proc       *procs.Proc
+	row        report.Row
+}
+
+// proxyRows measures every proxy configuration against one upstream. All
+// configurations are started first and their runs interleaved (run 1 of
+// every row, then run 2, ...), so that a burst of other work on the shared
+// machine lands on every row alike instead of on whichever row it catches.
 func (o *orch) proxyRows(ctx context.Context) error {
 	if err := o.startUpstream(ctx); err != nil {
 		return err
 	}
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
 	// bare-proxy first: its maximum sets the fixed rate of every latency run.
-	bare, err := o.measure(ctx, report.RowBareProxy, "plain httputil.ReverseProxy, transport tuned as the gateway's",
-		load.Target{URL: "{base}" + apiPath}, o.startSelf("bare-proxy"))
+	cfgs := []*proxyConfig{
+		{name: report.RowBareProxy, desc: "plain httputil.ReverseProxy, transport tuned as the gateway's",
+			target: load.Target{URL: "{base}" + apiPath}, start: o.startSelf("bare-proxy")},
+		{name: report.RowUpstream, desc: "the upstream alone (the ceiling)",
+			target: load.Target{URL: o.upstreamURL + apiPath}},
+	}
+	gw, err := o.gatewayConfigs(ctx, &cleanups)
 	if err != nil {
 		return err
 	}
-	o.rep.Proxy = append(o.rep.Proxy, bare)
+	cfgs = append(cfgs, gw.configs...)
+	for _, kind := range []string{"sqlite", "postgres"} {
+		c, err := o.statefulConfig(ctx, kind, &cleanups)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			cfgs = append(cfgs, c)
+		}
+	}
 
-	up, err := o.measure(ctx, report.RowUpstream, "the upstream alone (the ceiling)",
-		load.Target{URL: o.upstreamURL + apiPath}, nil)
-	if err != nil {
-		return err
+	for _, c := range cfgs {
+		if c.start == nil {
+			continue
+		}
+		base, p, err := c.start(ctx)
+		if p != nil {
+			cleanups = append(cleanups, p.Stop)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		c.proc = p
+		c.target.URL = base + strings.TrimPrefix(c.target.URL, "{base}")
 	}
-	o.rep.Proxy = append(o.rep.Proxy, up)
-
-	if err := o.gatewayRows(ctx); err != nil {
-		return err
+	for _, c := range cfgs {
+		o.log.Info("warming up", "row", c.name, "url", c.target.URL)
+		warm, err := o.closedLoop(ctx, c.target, o.plan.warmup, o.plan.conns)
+		if err != nil {
+			return fmt.Errorf("%s warm-up: %w", c.name, err)
+		}
+		if warm.Errors > 0 {
+			return fmt.Errorf("%s warm-up: %d of %d requests failed (%s)%s", c.name, warm.Errors, warm.Requests, warm.ErrorSample, childLog(c.proc))
+		}
+		c.row = report.Row{Name: c.name, Description: c.desc}
 	}
-	if err := o.statefulSQLite(ctx); err != nil {
-		return err
+	// Closed loop first: its medians set the fixed rates of the latency runs.
+	for i := range o.plan.runs {
+		for _, c := range cfgs {
+			closed, err := o.closedLoop(ctx, c.target, o.plan.closed, o.plan.conns)
+			if err != nil {
+				return fmt.Errorf("%s run %d: %w", c.name, i+1, err)
+			}
+			c.row.Runs = append(c.row.Runs, report.Run{Closed: closed})
+			o.log.Info("run", "row", c.name, "n", i+1, "closed", closed.String())
+		}
 	}
-	if err := o.statefulPostgres(ctx); err != nil {
-		return err
+	for _, c := range cfgs {
+		var maxima []float64
+		for _, r := range c.row.Runs {
+			maxima = append(maxima, r.Closed.RPS)
+		}
+		c.row.FixedRate = o.fixedRate(c.name, stats.Median(maxima))
+	}
+	for i := range o.plan.runs {
+		for _, c := range cfgs {
+			open, err := load.RunVegetaOpen(ctx, c.target, load.Open{Rate: c.row.FixedRate, Duration: o.plan.open})
+			if err != nil {
+				return fmt.Errorf("%s run %d: %w", c.name, i+1, err)
+			}
+			c.row.Runs[i].Open = &open
+			o.log.Info("run", "row", c.name, "n", i+1, "open", open.String())
+		}
+	}
+	for _, c := range cfgs {
+		c.row.Summarize()
+		if c.row.Errors > 0 {
+			o.log.Error("requests failed", "row", c.name, "errors", c.row.Errors, "child_log", childLog(c.proc))
+		}
+		o.rep.Proxy = append(o.rep.Proxy, c.row)
+		if c.proc != nil {
+			c.proc.Stop()
+		}
 	}
 	slices.SortStableFunc(o.rep.Proxy, func(a, b report.Row) int {
 		return slices.Index(rowOrder, a.Name) - slices.Index(rowOrder, b.Name)
 	})
-	return nil
+	return gw.after(ctx)
 }
 
 // starter starts a configuration and returns its base URL and readiness.
@@ -119,70 +199,21 @@ func (o *orch) closedLoop(ctx context.Context, t load.Target, d time.Duration, c
 	return load.RunVegetaClosed(ctx, t, c)
 }
 
-// measure starts a configuration (start nil: target is already running),
-// warms it up, then runs the closed and the fixed-rate loop plan.runs times.
-func (o *orch) measure(ctx context.Context, name, desc string, t load.Target, start starter) (report.Row, error) {
-	row := report.Row{Name: name, Description: desc}
-	var proc *procs.Proc
-	if start != nil {
-		base, p, err := start(ctx)
-		if err != nil {
-			return row, fmt.Errorf("%s: %w", name, err)
-		}
-		proc = p
-		defer p.Stop()
-		t.URL = base + t.URL[len("{base}"):]
-	}
-	o.log.Info("measuring", "row", name, "url", t.URL)
-	warm, err := o.closedLoop(ctx, t, o.plan.warmup, o.plan.conns)
-	if err != nil {
-		return row, fmt.Errorf("%s warm-up: %w", name, err)
-	}
-	if warm.Errors > 0 {
-		return row, fmt.Errorf("%s warm-up: %d of %d requests failed (%s)%s", name, warm.Errors, warm.Requests, warm.ErrorSample, childLog(proc))
-	}
-	// Closed loop first: its median sets the fixed rate of the latency runs.
-	var maxima []float64
-	for i := range o.plan.runs {
-		closed, err := o.closedLoop(ctx, t, o.plan.closed, o.plan.conns)
-		if err != nil {
-			return row, fmt.Errorf("%s run %d: %w", name, i+1, err)
-		}
-		row.Runs = append(row.Runs, report.Run{Closed: closed})
-		maxima = append(maxima, closed.RPS)
-		o.log.Info("run", "row", name, "n", i+1, "closed", closed.String())
-	}
-	row.FixedRate = o.fixedRate(name, stats.Median(maxima))
-	for i := range o.plan.runs {
-		open, err := load.RunVegetaOpen(ctx, t, load.Open{Rate: row.FixedRate, Duration: o.plan.open})
-		if err != nil {
-			return row, fmt.Errorf("%s run %d: %w", name, i+1, err)
-		}
-		row.Runs[i].Open = &open
-		o.log.Info("run", "row", name, "n", i+1, "open", open.String())
-	}
-	row.Summarize()
-	if row.Errors > 0 {
-		o.log.Error("requests failed", "row", name, "errors", row.Errors, "child_log", childLog(proc))
-	}
-	return row, nil
-}
-
 // fixedRate picks the open-loop rate of a row whose closed-loop maximum is
 // maximum. The first row measured (bare-proxy) sets the common rate, a
 // quarter of its maximum: far enough below saturation that the percentiles
 // measure the configuration rather than a queue, even when the shared
 // machine's capacity wobbles between runs. Every row runs at that common
-// rate, so latencies compare like for like, unless it would be more than a
-// third of the row's own maximum; such a row (stateful-db) runs at a quarter
-// of its own.
+// rate, so latencies compare like for like (the p99 target compares
+// gateway-roles with bare-proxy), unless it would be more than half the row's
+// own maximum; such a row runs at a quarter of its own.
 func (o *orch) fixedRate(name string, maximum float64) int {
 	quarter := max(int(maximum/4/100)*100, 100)
 	if o.rate == 0 {
 		o.rate = quarter
 		o.log.Info("fixed rate for latency runs", "rate", o.rate, "from", name)
 	}
-	if float64(o.rate) <= maximum/3 {
+	if float64(o.rate) <= maximum/2 {
 		return o.rate
 	}
 	return min(o.rate, quarter)
@@ -195,65 +226,57 @@ func childLog(p *procs.Proc) string {
 	return "\n--- " + p.Name + " log ---\n" + p.Output()
 }
 
-func (o *orch) statefulSQLite(ctx context.Context) error {
-	path := filepath.Join(o.tmp, "stateful.db")
-	if err := o.seedStateful(ctx, "sqlite:"+path, report.RowStatefulLite, "sqlite"); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (o *orch) statefulPostgres(ctx context.Context) error {
-	if o.cfg.PostgresDSN == "" {
-		o.skip("%s: no -postgres DSN", report.RowStatefulPG)
-		return nil
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	admin, err := stateful.Open(pingCtx, o.cfg.PostgresDSN, 1)
-	cancel()
-	if err != nil {
-		o.skip("%s: PostgreSQL unreachable (%v)", report.RowStatefulPG, err)
-		return nil
-	}
-	defer func() { _ = admin.Close() }()
-	schema := fmt.Sprintf("portcullis_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		o.skip("%s: cannot create a schema (%v)", report.RowStatefulPG, err)
-		return nil
-	}
-	defer func() {
-		// The bench's schema goes whatever happened, even after Ctrl-C.
-		dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(dropCtx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			o.log.Error("could not drop the bench schema", "schema", schema, "err", err)
+// statefulConfig seeds a stateful-db database of kind sqlite or postgres
+// and returns its row, or nil when PostgreSQL is not available.
+func (o *orch) statefulConfig(ctx context.Context, kind string, cleanups *[]func()) (*proxyConfig, error) {
+	name, dsn := report.RowStatefulLite, "sqlite:"+filepath.Join(o.tmp, "stateful.db")
+	if kind == "postgres" {
+		name = report.RowStatefulPG
+		if o.cfg.PostgresDSN == "" {
+			o.skip("%s: no -postgres DSN", name)
+			return nil, nil
 		}
-	}()
-	return o.seedStateful(ctx, stateful.WithSearchPath(o.cfg.PostgresDSN, schema), report.RowStatefulPG, "postgres")
-}
-
-// seedStateful migrates and seeds dsn, then measures the stateful proxy on it.
-func (o *orch) seedStateful(ctx context.Context, dsn, name, kind string) error {
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		admin, err := stateful.Open(pingCtx, o.cfg.PostgresDSN, 1)
+		cancel()
+		if err != nil {
+			o.skip("%s: PostgreSQL unreachable (%v)", name, err)
+			return nil, nil
+		}
+		schema := fmt.Sprintf("portcullis_bench_%d", time.Now().UnixNano())
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			_ = admin.Close()
+			o.skip("%s: cannot create a schema (%v)", name, err)
+			return nil, nil
+		}
+		*cleanups = append(*cleanups, func() {
+			// The bench's schema goes whatever happened, even after Ctrl-C.
+			dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := admin.ExecContext(dropCtx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+				o.log.Error("could not drop the bench schema", "schema", schema, "err", err)
+			}
+			_ = admin.Close()
+		})
+		dsn = stateful.WithSearchPath(o.cfg.PostgresDSN, schema)
+	}
 	db, err := stateful.Open(ctx, dsn, 4)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		_ = db.Close()
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	seed, err := db.Seed(ctx, o.plan.sessions, time.Now())
 	_ = db.Close()
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	row, err := o.measure(ctx, name,
-		fmt.Sprintf("per-request session lookup + grants join on %s (%d users, 3 grants each)", kind, o.plan.sessions),
-		load.Target{URL: "{base}" + apiPath, Tokens: seed.Tokens},
-		o.startSelf("stateful-proxy", "-database", dsn))
-	if err != nil {
-		return err
-	}
-	o.rep.Proxy = append(o.rep.Proxy, row)
-	return nil
+	return &proxyConfig{
+		name:   name,
+		desc:   fmt.Sprintf("per-request session lookup + grants join on %s (%d users, 3 grants each)", kind, o.plan.sessions),
+		target: load.Target{URL: "{base}" + apiPath, Tokens: seed.Tokens},
+		start:  o.startSelf("stateful-proxy", "-database", dsn),
+	}, nil
 }
