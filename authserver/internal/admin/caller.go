@@ -2,7 +2,6 @@ package admin
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/portcullis/portcullis/authserver/internal/identity"
 	"github.com/portcullis/portcullis/shared/roles"
@@ -181,15 +180,4 @@ func (c *caller) canCreateUsers() bool {
 	return c.admin() || slices.ContainsFunc(c.Grants, func(g roles.Grant) bool {
 		return g.Role == roles.AccountManager && g.Account != "" && g.Application == ""
 	})
-}
-
-// bearer extracts the token of an "Authorization: Bearer" header (RFC 6750
-// 2.1; the scheme is case-insensitive).
-func bearer(h string) (string, bool) {
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
 }

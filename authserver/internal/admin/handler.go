@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/portcullis/portcullis/authserver/internal/identity"
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/authserver/internal/reqctx"
 	"github.com/portcullis/portcullis/authserver/internal/signer"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
@@ -126,7 +127,7 @@ func (h *Handler) wrap(fn func(echo.Context, *caller) error) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		// Answers carry account data and, once, client secrets.
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		raw, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+		raw, ok := oauthsyntax.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
 			return h.writeError(c, unauthorized(nil))
 		}

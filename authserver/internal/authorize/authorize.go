@@ -13,6 +13,7 @@ import (
 
 	"github.com/portcullis/portcullis/authserver/internal/authcode"
 	"github.com/portcullis/portcullis/authserver/internal/login"
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 )
 
@@ -176,7 +177,7 @@ func (h *Handler) validate(r *request) *redirectError {
 		return &redirectError{"invalid_request", "only response_mode=query is supported"}
 	}
 	r.scope = q.Get("scope")
-	if !validScope(r.scope) {
+	if !oauthsyntax.ValidScope(r.scope) {
 		return &redirectError{"invalid_scope", "scope is malformed"}
 	}
 	for _, s := range strings.Fields(r.scope) {
@@ -269,23 +270,4 @@ func withoutPromptLogin(q url.Values) url.Values {
 		out[k] = v
 	}
 	return out
-}
-
-// validScope checks RFC 6749 3.3: space-separated NQCHAR tokens.
-func validScope(s string) bool {
-	if s == "" {
-		return true
-	}
-	for _, tok := range strings.Split(s, " ") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			ch := tok[i]
-			if ch < 0x21 || ch == 0x22 || ch == 0x5c || ch > 0x7e {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/authserver/internal/password"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 )
@@ -118,7 +119,7 @@ func checkClientSettings(f fields, name string, grantTypesIn, redirectsIn, scope
 		scopes = slices.Clone(DefaultScopes)
 	}
 	for _, sc := range scopes {
-		if !validScopeToken(sc) {
+		if !oauthsyntax.ValidScopeToken(sc) {
 			f.add("scopes", "%q is not a valid scope token", sc)
 		}
 	}

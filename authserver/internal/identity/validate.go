@@ -98,18 +98,3 @@ func validRedirectURI(s string) bool {
 	}
 	return u.Opaque == "" || u.Path != ""
 }
-
-// validScopeToken follows RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B /
-// %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
-			return false
-		}
-	}
-	return true
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portcullis/portcullis/authserver/internal/authcode"
 	"github.com/portcullis/portcullis/authserver/internal/oautherr"
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 )
 
@@ -125,7 +126,7 @@ func ParseTokenRequest(form url.Values, basicUser, basicPass string, hasBasic bo
 	default:
 		return nil, oautherr.ErrUnsupportedGrantType.WithDescription("grant_type " + quote(r.GrantType) + " is not supported")
 	}
-	if !validScope(r.Scope) {
+	if !oauthsyntax.ValidScope(r.Scope) {
 		return nil, oautherr.ErrInvalidScope.WithDescription("scope is malformed")
 	}
 	if r.Account != "" && !validName(r.Account) {
@@ -149,25 +150,6 @@ func quote(s string) string {
 		}
 		return r
 	}, s) + `"`
-}
-
-// validScope checks RFC 6749 3.3: space-separated NQCHAR tokens.
-func validScope(s string) bool {
-	if s == "" {
-		return true
-	}
-	for _, tok := range strings.Split(s, " ") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // validName accepts account slugs: lowercase letters, digits, '-' and '_'.

@@ -73,9 +73,9 @@ type Service struct {
 	refresh   refresh.Store
 	passwords Passwords
 	limiter   ratelimit.Limiter
+	revs      RevocationEmitter
 	codes     authcode.Store
 	signer    Signer
-	revs      RevocationEmitter
 	log       *slog.Logger
 	now       func() time.Time
 	clients   *clientStore

@@ -4,12 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/portcullis/portcullis/authserver/internal/oautherr"
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/shared/verify"
 )
 
@@ -59,7 +59,7 @@ func (h *LogoutHandler) serve(c echo.Context) error {
 	if realm == "" {
 		realm = "portcullis"
 	}
-	raw, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+	raw, ok := oauthsyntax.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 	if !ok {
 		return h.fail(c, oautherr.ErrInvalidRequest.WithDescription("A bearer access token is required").
 			WithHeader("WWW-Authenticate", `Bearer realm="`+realm+`"`), http.StatusUnauthorized)
@@ -91,17 +91,6 @@ func (h *LogoutHandler) serve(c echo.Context) error {
 	log.InfoContext(ctx, "logged out", "sub", tok.Subject, "client_id", tok.ClientID, "everywhere", everywhere)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.NoContent(http.StatusNoContent)
-}
-
-// bearer extracts the token of an "Authorization: Bearer" header (RFC 6750
-// 2.1; the scheme is case-insensitive).
-func bearer(h string) (string, bool) {
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
 }
 
 func (h *LogoutHandler) fail(c echo.Context, e *oautherr.Error, status int) error {

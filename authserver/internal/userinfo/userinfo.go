@@ -5,12 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/portcullis/portcullis/authserver/internal/oauth"
 	"github.com/portcullis/portcullis/authserver/internal/oautherr"
+	"github.com/portcullis/portcullis/authserver/internal/oauthsyntax"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 	"github.com/portcullis/portcullis/shared/verify"
 )
@@ -43,15 +43,14 @@ func challenge(code, desc string, status int) *oautherr.Error {
 
 func (h *Handler) userinfo(c echo.Context) error {
 	ctx := c.Request().Context()
-	authz := c.Request().Header.Get(echo.HeaderAuthorization)
-	scheme, raw, ok := strings.Cut(authz, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+	raw, ok := oauthsyntax.BearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok {
 		// RFC 6750 3.1: no error code in the challenge when the request
 		// carried no token at all.
 		e := &oautherr.Error{Code: "invalid_request", Description: "A bearer access token is required", Status: http.StatusUnauthorized}
 		return e.WithHeader("WWW-Authenticate", `Bearer realm="portcullis"`)
 	}
-	tok, err := h.Tokens.VerifyAccess(ctx, strings.TrimSpace(raw))
+	tok, err := h.Tokens.VerifyAccess(ctx, raw)
 	if err != nil {
 		var ve *verify.Error
 		if errors.As(err, &ve) && ve.Reason != verify.ReasonKeysUnavailable {
