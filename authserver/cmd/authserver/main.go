@@ -182,9 +182,9 @@ func (a *app) openStore(ctx context.Context, cfg *config.Config, logger *slog.Lo
 	return st, nil
 }
 
-// withIdentity loads the configuration, opens the store and runs fn with an
-// identity service, closing everything afterwards.
-func (a *app) withIdentity(ctx context.Context, fn func(svc *identity.Service) error) error {
+// withStore loads the configuration, opens the store and runs fn, closing
+// the store afterwards: how every administration command starts.
+func (a *app) withStore(ctx context.Context, fn func(ctx context.Context, cfg *config.Config, st *sqlstore.Store, logger *slog.Logger) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -195,6 +195,17 @@ func (a *app) withIdentity(ctx context.Context, fn func(svc *identity.Service) e
 		return err
 	}
 	defer func() { _ = st.Close() }()
+	return fn(ctx, cfg, st, logger)
+}
+
+// withIdentity runs fn with an identity service on the configured store.
+func (a *app) withIdentity(ctx context.Context, fn func(svc *identity.Service) error) error {
+	return a.withStore(ctx, func(ctx context.Context, cfg *config.Config, st *sqlstore.Store, logger *slog.Logger) error {
+		return a.runIdentity(ctx, cfg, st, logger, fn)
+	})
+}
+
+func (a *app) runIdentity(ctx context.Context, cfg *config.Config, st *sqlstore.Store, logger *slog.Logger, fn func(svc *identity.Service) error) error {
 	hasher, err := password.New(cfg.Password.Params(), cfg.Password.MaxConcurrent)
 	if err != nil {
 		return refused(err)
