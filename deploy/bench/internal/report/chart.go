@@ -24,10 +24,15 @@ func (rep *Report) WriteChart(path string) error {
 	rows := slices.Clone(rep.Proxy)
 	slices.Reverse(rows)
 	names := make([]string, len(rows))
+	latNames := make([]string, len(rows)) // rows at their own rate say so
 	rps := make(plotter.Values, len(rows))
 	p99 := make(plotter.Values, len(rows))
 	for i, r := range rows {
 		names[i] = r.Name
+		latNames[i] = r.Name
+		if r.FixedRate != rep.Settings.FixedRate {
+			latNames[i] = fmt.Sprintf("%s (at %d/s)", r.Name, r.FixedRate)
+		}
 		rps[i] = r.RPS.Median
 		p99[i] = r.P99.Median
 	}
@@ -39,7 +44,7 @@ func (rep *Report) WriteChart(path string) error {
 	}
 	bottom, err := barPlot(
 		fmt.Sprintf("p99 latency, open loop at %d req/s (vegeta; median of runs)", rep.Settings.FixedRate),
-		"milliseconds", names, p99, color.RGBA{R: 0xd9, G: 0x6b, B: 0x1e, A: 0xff})
+		"milliseconds", latNames, p99, color.RGBA{R: 0xd9, G: 0x6b, B: 0x1e, A: 0xff})
 	if err != nil {
 		return err
 	}
