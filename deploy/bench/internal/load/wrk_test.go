@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,9 +101,10 @@ func tokenServer(t *testing.T, tokens []string) (*httptest.Server, func() map[st
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func() map[string]int {
+		// A copy: handlers of connections wrk left open may still write.
 		mu.Lock()
 		defer mu.Unlock()
-		return seen
+		return maps.Clone(seen)
 	}
 }
 
