@@ -165,11 +165,33 @@ func (s *Store) roleGrants(ctx context.Context, where, id string) ([]roles.Grant
 }
 
 // CountActiveAdministrators counts active users holding administrator.
+//
+// Where the dialect locks rows (PostgreSQL), it locks those users' rows for
+// the rest of the transaction: two transactions each removing a different
+// administrator then serialise, and the second counts what the first left,
+// so "the last active administrator" cannot be removed by a race. (SQLite
+// has one writer at a time already.)
 func (s *Store) CountActiveAdministrators(ctx context.Context) (int, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(DISTINCT g.user_id) FROM grants g JOIN users u ON u.id = g.user_id
-		WHERE g.role = ? AND u.active = ?`, roles.Administrator, true).Scan(&n)
+	if s.d.forUpdate == "" {
+		var n int
+		err := s.queryRow(ctx, `SELECT COUNT(DISTINCT g.user_id) FROM grants g JOIN users u ON u.id = g.user_id
+			WHERE g.role = ? AND u.active = ?`, roles.Administrator, true).Scan(&n)
+		if err != nil {
+			return 0, mapError(err, "count administrators")
+		}
+		return n, nil
+	}
+	rows, err := s.query(ctx, `SELECT u.id FROM users u WHERE u.active = ? AND EXISTS
+		(SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = ?)`+s.d.forUpdate, true, roles.Administrator)
 	if err != nil {
+		return 0, mapError(err, "count administrators")
+	}
+	defer func() { _ = rows.Close() }()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
 		return 0, mapError(err, "count administrators")
 	}
 	return n, nil
