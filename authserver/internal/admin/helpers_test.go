@@ -1,16 +1,11 @@
 package admin_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,6 +19,7 @@ import (
 	"github.com/portcullis/portcullis/authserver/internal/admin"
 	"github.com/portcullis/portcullis/authserver/internal/identity"
 	"github.com/portcullis/portcullis/authserver/internal/server/servertest"
+	"github.com/portcullis/portcullis/authserver/internal/storage/storagetest"
 	"github.com/portcullis/portcullis/shared/roles"
 )
 
@@ -32,42 +28,8 @@ import (
 func backends(t *testing.T, fn func(t *testing.T, o servertest.Options)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, servertest.Options{}) })
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, servertest.Options{DSN: postgresSchema(t)})
+		fn(t, servertest.Options{DSN: storagetest.PostgresDSN(t, "pc_admin_")})
 	})
-}
-
-// postgresSchema creates a schema pc_admin_<random>, dropped at cleanup,
-// and returns a DSN whose search_path is it; it skips without a server.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("PORTCULLIS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PORTCULLIS_TEST_POSTGRES_DSN not set")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "pc_admin_" + hex.EncodeToString(b[:])
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if _, err := db.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // The cast of the permission tests: one caller per row of issue 5's matrix.

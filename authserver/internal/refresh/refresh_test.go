@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/portcullis/portcullis/authserver/internal/refresh"
 	"github.com/portcullis/portcullis/authserver/internal/storage"
 	sqlstore "github.com/portcullis/portcullis/authserver/internal/storage/sql"
+	"github.com/portcullis/portcullis/authserver/internal/storage/storagetest"
 )
 
 // backend is one Store under test plus the means to fast-forward its TTLs
@@ -75,29 +75,8 @@ func realRedisBackend(t *testing.T) backend {
 // postgresBackend runs in a fresh schema of the server named by
 // PORTCULLIS_TEST_POSTGRES_DSN, dropped afterwards.
 func postgresBackend(t *testing.T) backend {
-	dsn := os.Getenv("PORTCULLIS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PORTCULLIS_TEST_POSTGRES_DSN not set")
-	}
 	ctx := context.Background()
-	admin, err := sqlstore.Open(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	schema := "pc_test_" + randHex() + randHex()
-	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := sqlstore.Open(ctx, u.String(), nil)
+	st, err := sqlstore.Open(ctx, storagetest.PostgresDSN(t, "pc_test_"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

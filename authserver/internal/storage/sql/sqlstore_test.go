@@ -1,14 +1,8 @@
 package sqlstore_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -38,44 +32,6 @@ func newSQLite(t *testing.T) *sqlstore.Store {
 	return s
 }
 
-// postgresSchema creates a fresh schema pc_test_<random> on the server
-// named by PORTCULLIS_TEST_POSTGRES_DSN, drops it at cleanup, and returns a
-// DSN whose search_path is that schema; it skips the test when the variable
-// is not set.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("PORTCULLIS_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("PORTCULLIS_TEST_POSTGRES_DSN not set")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "pc_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	// Test data need not survive a crash: skip the fsync on every commit.
-	q.Set("synchronous_commit", "off")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func openPostgres(t *testing.T, dsn string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.Open(t.Context(), dsn, testLogger(t))
@@ -89,7 +45,7 @@ func openPostgres(t *testing.T, dsn string) *sqlstore.Store {
 // newPostgres opens and migrates a store in a fresh schema.
 func newPostgres(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	s := openPostgres(t, postgresSchema(t))
+	s := openPostgres(t, storagetest.PostgresDSN(t, "pc_test_"))
 	if _, err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +59,7 @@ func TestConformanceSQLite(t *testing.T) {
 func TestConformancePostgres(t *testing.T) {
 	// One fresh schema for the run, migrated once; each case starts from it
 	// emptied (DDL is what makes a fresh schema per case slow).
-	dsn := postgresSchema(t)
+	dsn := storagetest.PostgresDSN(t, "pc_test_")
 	if _, err := openPostgres(t, dsn).Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
