@@ -41,15 +41,15 @@ type File struct {
 
 // Issuer is one trusted token issuer.
 type Issuer struct {
-	Issuer       string        `yaml:"issuer"`
-	JWKSURI      string        `yaml:"jwks_uri"`
-	Audiences    []string      `yaml:"audiences"`
-	Algorithms   []string      `yaml:"algorithms"`
-	SubjectClaim string        `yaml:"subject_claim"`
-	RolesClaim   string        `yaml:"roles_claim"`
-	RolesFormat  string        `yaml:"roles_format"`
-	Leeway       time.Duration `yaml:"leeway"`
-	MaxTokenSize int           `yaml:"max_token_size"`
+	Issuer       string         `yaml:"issuer"`
+	JWKSURI      string         `yaml:"jwks_uri"`
+	Audiences    []string       `yaml:"audiences"`
+	Algorithms   []string       `yaml:"algorithms"`
+	SubjectClaim string         `yaml:"subject_claim"`
+	RolesClaim   string         `yaml:"roles_claim"`
+	RolesFormat  string         `yaml:"roles_format"`
+	Leeway       *time.Duration `yaml:"leeway"` // nil: DefaultLeeway; 0 is a valid choice
+	MaxTokenSize int            `yaml:"max_token_size"`
 	// StaleKeysMax bounds how long the last good key set keeps serving
 	// while the JWKS endpoint fails.
 	StaleKeysMax time.Duration `yaml:"stale_keys_max"`
@@ -206,8 +206,9 @@ func (f *File) ApplyDefaults() {
 		def(&is.SubjectClaim, "sub")
 		def(&is.RolesClaim, "roles")
 		def(&is.RolesFormat, "scoped")
-		if is.Leeway == 0 {
-			is.Leeway = DefaultLeeway
+		if is.Leeway == nil {
+			leeway := DefaultLeeway
+			is.Leeway = &leeway
 		}
 		if is.MaxTokenSize == 0 {
 			is.MaxTokenSize = 8 << 10

@@ -41,7 +41,7 @@ func TestParseDefaultsAndEnv(t *testing.T) {
 		t.Fatalf("env overlay: listen %q cache %v level %q", f.Listen, f.TokenCache.On(), f.Log.Level)
 	}
 	is := f.Issuers[0]
-	if is.StaleKeysMax != 24*time.Hour || is.Leeway != 30*time.Second || is.MaxTokenSize != 8<<10 ||
+	if is.StaleKeysMax != 24*time.Hour || *is.Leeway != 30*time.Second || is.MaxTokenSize != 8<<10 ||
 		strings.Join(is.Algorithms, ",") != "RS256,ES256,EdDSA" || is.RolesClaim != "roles" || is.SubjectClaim != "sub" {
 		t.Fatalf("issuer defaults: %+v", is)
 	}
@@ -140,5 +140,23 @@ resources:
 				}
 			}
 		})
+	}
+}
+
+// TestLeewayZeroIsHonoured: an explicit "leeway: 0s" means no leeway, not
+// the 30s default that an absent key gets.
+func TestLeewayZeroIsHonoured(t *testing.T) {
+	for in, want := range map[string]time.Duration{"0s": 0, "5s": 5 * time.Second} {
+		doc := strings.Replace(base, "    audiences: [portcullis]\n", "    audiences: [portcullis]\n    leeway: "+in+"\n", 1)
+		f, err := config.Parse([]byte(doc), map[string]string{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := *f.Issuers[0].Leeway; got != want {
+			t.Errorf("leeway: %s parsed as %v, want %v", in, got, want)
+		}
 	}
 }

@@ -130,7 +130,7 @@ func (is Issuer) VerifyConfig(keys verify.Keys, now func() time.Time) verify.Con
 		SubjectClaim: is.SubjectClaim,
 		RolesClaim:   is.RolesClaim,
 		RolesFormat:  is.RolesFormat,
-		Leeway:       is.Leeway,
+		Leeway:       *is.Leeway,
 		MaxTokenSize: is.MaxTokenSize,
 		Keys:         keys,
 		Now:          now,
