@@ -24,9 +24,19 @@ type DiscoveryHandler struct {
 
 // Register implements the handler-group convention.
 func (h *DiscoveryHandler) Register(g *echo.Group) {
-	g.GET("/.well-known/jwks.json", h.jwks)
-	g.GET("/.well-known/openid-configuration", h.metadata)
-	g.GET("/.well-known/oauth-authorization-server", h.metadata)
+	// HEAD too: caches and monitors probe these documents with it (net/http
+	// drops the body of a HEAD response).
+	for _, r := range []struct {
+		path string
+		h    echo.HandlerFunc
+	}{
+		{"/.well-known/jwks.json", h.jwks},
+		{"/.well-known/openid-configuration", h.metadata},
+		{"/.well-known/oauth-authorization-server", h.metadata},
+	} {
+		g.GET(r.path, r.h)
+		g.HEAD(r.path, r.h)
+	}
 }
 
 // jwks serves every key that may verify a live token. max-age is at most

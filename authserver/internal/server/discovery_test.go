@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,5 +72,26 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	_ = s.Store.Close()
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"database":"unreachable"`) {
 		t.Fatalf("readyz with closed DB: %d %s", code, body)
+	}
+}
+
+// TestWellKnownAnswersHEAD: caches and monitors probe the key set and the
+// metadata with HEAD; they get the GET headers (Cache-Control included) and
+// no body.
+func TestWellKnownAnswersHEAD(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	for _, path := range []string{"/.well-known/jwks.json", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		resp, err := s.HTTP.Client().Head(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) != 0 || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			t.Errorf("HEAD %s = %d, %d body bytes, Content-Type %q", path, resp.StatusCode, len(body), resp.Header.Get("Content-Type"))
+		}
+		if path == "/.well-known/jwks.json" && !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=") {
+			t.Errorf("HEAD %s Cache-Control = %q, want a max-age", path, resp.Header.Get("Cache-Control"))
+		}
 	}
 }
