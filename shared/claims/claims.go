@@ -168,29 +168,41 @@ type Time struct{ time.Time }
 // At returns t truncated to the millisecond, the precision tokens carry.
 func At(t time.Time) Time { return Time{t.Truncate(time.Millisecond)} }
 
-// MarshalJSON writes seconds since the epoch with up to three decimals.
+// MarshalJSON writes seconds since the epoch with up to three decimals. The
+// zero time is written as 0 (and read back as the zero time), which lets
+// optional times such as a revocation event's not_before use the same type.
 func (t Time) MarshalJSON() ([]byte, error) {
-	ms := t.UnixMilli()
-	if ms < 0 {
-		return nil, fmt.Errorf("claims: time %v is before 1970", t.Time)
+	if t.IsZero() {
+		return []byte("0"), nil
 	}
+	ms := t.UnixMilli()
 	b := strconv.AppendInt(make([]byte, 0, 16), ms/1000, 10)
 	if frac := ms % 1000; frac != 0 {
-		b = append(b, '.')
-		b = append(b, byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+		if frac < 0 { // before 1970: keep the arithmetic honest
+			return json.Marshal(float64(ms) / 1000)
+		}
+		b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 		b = bytes.TrimRight(b, "0")
 	}
 	return b, nil
 }
 
-// UnmarshalJSON reads a NumericDate, integer or fractional.
+// UnmarshalJSON reads a NumericDate, integer or fractional, to the
+// millisecond; null and 0 read as the zero time.
 func (t *Time) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return fmt.Errorf("claims: numeric date: %w", err)
+	if string(b) == "null" {
+		*t = Time{}
+		return nil
 	}
-	sec, frac := math.Modf(f)
-	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond))
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("numeric date %q: not a number", b)
+	}
+	if f == 0 {
+		*t = Time{}
+		return nil
+	}
+	t.Time = time.UnixMilli(int64(math.Round(f * 1000)))
 	return nil
 }
 

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/portcullis/portcullis/shared/claims"
 )
 
 // Kind says what an event revokes.
@@ -66,7 +66,7 @@ func (e *Event) Validate() error {
 	return nil
 }
 
-// wireEvent is the JSON form. Times are NumericDates as in JWT (RFC 7519
+// wireEvent is the JSON form. Times are claims.Time NumericDates as in JWT (RFC 7519
 // section 2: seconds since the epoch) but carry milliseconds as a fraction,
 // because not_before is compared with token issue times and a whole-second
 // not_before would either spare tokens issued just before the event or
@@ -77,16 +77,16 @@ type wireEvent struct {
 	JTI       string      `json:"jti,omitempty"`
 	Subject   string      `json:"sub,omitempty"`
 	ClientID  string      `json:"client_id,omitempty"`
-	NotBefore numericDate `json:"not_before,omitzero"`
-	Expires   numericDate `json:"exp"`
-	EmittedAt numericDate `json:"emitted_at,omitzero"`
+	NotBefore claims.Time `json:"not_before,omitzero"`
+	Expires   claims.Time `json:"exp"`
+	EmittedAt claims.Time `json:"emitted_at,omitzero"`
 }
 
 // MarshalJSON writes the compact wire form.
 func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireEvent{
 		Seq: e.Seq, Kind: e.Kind, JTI: e.JTI, Subject: e.Subject, ClientID: e.ClientID,
-		NotBefore: numericDate(e.NotBefore), Expires: numericDate(e.Expires), EmittedAt: numericDate(e.EmittedAt),
+		NotBefore: claims.Time{Time: e.NotBefore}, Expires: claims.Time{Time: e.Expires}, EmittedAt: claims.Time{Time: e.EmittedAt},
 	})
 }
 
@@ -98,7 +98,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	*e = Event{
 		Seq: w.Seq, Kind: w.Kind, JTI: w.JTI, Subject: w.Subject, ClientID: w.ClientID,
-		NotBefore: time.Time(w.NotBefore), Expires: time.Time(w.Expires), EmittedAt: time.Time(w.EmittedAt),
+		NotBefore: w.NotBefore.Time, Expires: w.Expires.Time, EmittedAt: w.EmittedAt.Time,
 	}
 	return nil
 }
@@ -111,47 +111,4 @@ type FeedPage struct {
 	Events []Event `json:"events"`
 	Cursor string  `json:"cursor"`
 	More   bool    `json:"more,omitempty"`
-}
-
-// numericDate is a time written as seconds since the epoch with up to three
-// decimals. The zero time is written as 0 and read back as the zero time.
-type numericDate time.Time
-
-func (d numericDate) IsZero() bool { return time.Time(d).IsZero() }
-
-func (d numericDate) MarshalJSON() ([]byte, error) {
-	t := time.Time(d)
-	if t.IsZero() {
-		return []byte("0"), nil
-	}
-	ms := t.UnixMilli()
-	b := strconv.AppendInt(nil, ms/1000, 10)
-	if frac := ms % 1000; frac != 0 {
-		if frac < 0 { // before 1970: keep the arithmetic honest
-			return json.Marshal(float64(ms) / 1000)
-		}
-		b = append(b, '.')
-		b = append(b, byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-	}
-	return b, nil
-}
-
-func (d *numericDate) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = numericDate{}
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return fmt.Errorf("numeric date %q: not a number", b)
-	}
-	if f == 0 {
-		*d = numericDate{}
-		return nil
-	}
-	*d = numericDate(time.UnixMilli(int64(math.Round(f * 1000))))
-	return nil
 }
